@@ -1,0 +1,72 @@
+// The extension point for ad platforms. The runtime (delivery.ts) owns batching, concurrency,
+// rate limits and retries; a platform's send() does exactly one request and maps its answer.
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { HashedRow, IdentifierKind, IdentifierRule } from '../core/identifiers.js';
+import type { AudienceRef } from '../core/manifest.js';
+
+export interface PlatformCapabilities {
+  identifiers: Partial<Record<IdentifierKind, IdentifierRule>>;
+  maxRowsPerRequest: number;
+  maxBytesPerRequest?: number;
+  defaultRequestsPerSecond?: number;
+  defaultConcurrency?: number;
+  replace: 'session' | 'remove-all' | 'none'; // how --full-refresh is done
+  minAudienceSize?: number;
+}
+
+export type DeliveryOp = 'add' | 'remove';
+
+export interface DeliveryBatch {
+  audienceId: string;
+  op: DeliveryOp;
+  /** The identifier kinds this sync sends, in a stable order (the payload schema). */
+  kinds: IdentifierKind[];
+  rows: HashedRow[];
+}
+
+export interface RowRejection {
+  index: number; // into DeliveryBatch.rows
+  reason: string; // the platform's words; never contains identifier values
+  code?: string;
+}
+
+export interface BatchResult {
+  accepted: number;
+  rejected: RowRejection[];
+}
+
+export interface PlatformContext {
+  logger: Logger;
+  /** The sandbox's base URL when the target has `sandbox: true`. */
+  sandboxBaseUrl?: string;
+}
+
+export interface Platform {
+  readonly capabilities: PlatformCapabilities;
+  /**
+   * The audience id for a sync. With create=false (plan) returns null where the audience would be
+   * created; with create=true finds it by name or creates it, never creating a second one.
+   */
+  resolveAudience(ref: AudienceRef, options: { create: boolean }): Promise<string | null>;
+  send(batch: DeliveryBatch): Promise<BatchResult>;
+  close?(): Promise<void>;
+}
+
+/** What a platform folder exports as `definition` from its index.ts. */
+export interface PlatformDefinition<C = Record<string, unknown>> {
+  type: string; // destination `type:` value
+  capabilities: PlatformCapabilities;
+  create(config: C, context: PlatformContext): Platform;
+}
+
+/** What a platform folder exports as `configSpec` from its config.ts (zod only, cheap to load). */
+export interface PlatformConfigSpec {
+  type: string;
+  /** Validates the destination file minus `name` and `type`. Strict: unknown keys are errors. */
+  schema: z.ZodType;
+  /** Dotted paths of fields that must come from ${ENV}, never literal text. */
+  secretFields: string[];
+  /** Path of the base URL override honoured by this platform ('api_base_url'). */
+  baseUrlField?: string;
+}

@@ -1,0 +1,37 @@
+// The extension point for warehouses. The runner talks only to this interface; SQL text comes
+// from warehouse/sql/ for the dialect named in capabilities.
+export type Dialect = 'duckdb' | 'postgres' | 'bigquery' | 'snowflake';
+
+export interface WarehouseCapabilities {
+  dialect: Dialect; // chooses the SQL builder, nothing else
+  transactionalDdl: boolean; // CREATE/DROP inside a transaction (plan runs in one and rolls back)
+  merge: boolean; // has MERGE (else DELETE + INSERT)
+  maxIdentifierLength: number;
+  tempTables: boolean; // session-scoped scratch tables
+}
+
+export type Row = Record<string, unknown>;
+
+export interface Warehouse {
+  readonly capabilities: WarehouseCapabilities;
+  /** One statement, or several separated by ';' where the engine allows it. */
+  execute(sql: string, params?: unknown[]): Promise<void>;
+  /** Small results only: counts, audit reads. Values come back as JS primitives (bigint -> number). */
+  query<T = Row>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Large results, chunk by chunk, memory bounded by the chunk size. */
+  stream<T = Row>(sql: string, params?: unknown[]): AsyncIterable<T[]>;
+  transaction<T>(work: (tx: Warehouse) => Promise<T>): Promise<T>;
+  /** Small appends to persistent state tables, safe to call while a stream is open. */
+  insertRows(table: string, rows: Row[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface WarehouseContext {
+  projectDir: string;
+}
+
+export interface WarehouseDefinition<C = Record<string, unknown>> {
+  type: string;
+  capabilities: WarehouseCapabilities;
+  connect(config: C, context: WarehouseContext): Promise<Warehouse>;
+}
