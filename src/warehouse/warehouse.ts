@@ -18,6 +18,8 @@ export interface Warehouse {
   execute(sql: string, params?: unknown[]): Promise<void>;
   /** Small results only: counts, audit reads. Values come back as JS primitives (bigint -> number). */
   query<T = Row>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** The column names a query returns (it is run with no rows). */
+  columns(sql: string): Promise<string[]>;
   /** Large results, chunk by chunk, memory bounded by the chunk size. */
   stream<T = Row>(sql: string, params?: unknown[]): AsyncIterable<T[]>;
   transaction<T>(work: (tx: Warehouse) => Promise<T>): Promise<T>;

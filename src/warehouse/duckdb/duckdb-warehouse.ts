@@ -1,0 +1,172 @@
+// Embedded DuckDB. One instance per run; the main connection carries the run's temp tables,
+// transactions and streams, a second connection appends delivery outcomes while a stream is open
+// (a new statement on a connection would cancel its open stream).
+import { readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { LockedError, WarehouseError } from '../../core/errors.js';
+import type { Row, Warehouse, WarehouseCapabilities, WarehouseContext } from '../warehouse.js';
+import type { DuckDbConfig } from './config.js';
+import { toJs } from './values.js';
+
+export const duckdbCapabilities: WarehouseCapabilities = {
+  dialect: 'duckdb',
+  transactionalDdl: true,
+  merge: false,
+  maxIdentifierLength: 255,
+  tempTables: true,
+};
+
+export class DuckDbWarehouse implements Warehouse {
+  readonly capabilities = duckdbCapabilities;
+  private writer: DuckDBConnection | undefined;
+  private inTransaction = false;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly main: DuckDBConnection,
+    private readonly initSql: string[],
+  ) {}
+
+  static async open(config: DuckDbConfig, context: WarehouseContext): Promise<DuckDbWarehouse> {
+    const path = config.path === ':memory:' ? ':memory:' : resolve(context.projectDir, config.path);
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const options: Record<string, string> = {};
+    if (config.memory_limit) options.memory_limit = config.memory_limit;
+    if (config.threads) options.threads = String(config.threads);
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(path, options);
+    } catch (error) {
+      const message = errorMessage(error);
+      if (/lock/i.test(message)) {
+        throw new LockedError(`the DuckDB file ${config.path} is in use by another process`, {
+          hint: 'another audsync run (or a DuckDB client) has it open; wait for it to finish',
+        });
+      }
+      throw new WarehouseError('duckdb', `cannot open ${config.path}: ${message}`);
+    }
+    // Relative paths in models and init SQL (read_csv('data/x.csv')) resolve from the project dir.
+    const setup = [`SET file_search_path = '${context.projectDir.replace(/'/g, "''")}'`, ...loadInitSql(config, context)];
+    const main = await instance.connect();
+    const warehouse = new DuckDbWarehouse(instance, main, setup);
+    await warehouse.prepare(main);
+    return warehouse;
+  }
+
+  private async prepare(connection: DuckDBConnection): Promise<void> {
+    for (const statement of this.initSql) await this.run(connection, statement);
+  }
+
+  async execute(sql: string, params?: unknown[]): Promise<void> {
+    await this.run(this.main, sql, params);
+  }
+
+  async query<T = Row>(sql: string, params?: unknown[]): Promise<T[]> {
+    try {
+      const reader = await this.main.runAndReadAll(sql, params as DuckDBValue[] | undefined);
+      return reader.getRowObjectsJS().map((row) => toJs(row) as T);
+    } catch (error) {
+      throw wrap(error);
+    }
+  }
+
+  async columns(sql: string): Promise<string[]> {
+    try {
+      const reader = await this.main.runAndReadAll(`SELECT * FROM (${sql}) AS q LIMIT 0`);
+      return reader.columnNames();
+    } catch (error) {
+      throw wrap(error);
+    }
+  }
+
+  async *stream<T = Row>(sql: string, params?: unknown[]): AsyncIterable<T[]> {
+    let result;
+    try {
+      result = await this.main.stream(sql, params as DuckDBValue[] | undefined);
+    } catch (error) {
+      throw wrap(error);
+    }
+    for await (const rows of result.yieldRowObjectJs()) {
+      yield rows.map((row) => toJs(row) as T);
+    }
+  }
+
+  async transaction<T>(work: (tx: Warehouse) => Promise<T>): Promise<T> {
+    if (this.inTransaction) throw new Error('nested transactions are not supported');
+    await this.execute('BEGIN TRANSACTION');
+    this.inTransaction = true;
+    try {
+      const result = await work(this);
+      await this.execute('COMMIT');
+      return result;
+    } catch (error) {
+      await this.main.run('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      this.inTransaction = false;
+    }
+  }
+
+  async insertRows(table: string, rows: Row[]): Promise<void> {
+    if (rows.length === 0) return;
+    if (!this.writer) {
+      this.writer = await this.instance.connect();
+      await this.prepare(this.writer);
+    }
+    const columns = Object.keys(rows[0]!);
+    const chunkSize = Math.max(1, Math.floor(2000 / columns.length));
+    for (let i = 0; i < rows.length; i += chunkSize) {
+      const chunk = rows.slice(i, i + chunkSize);
+      const placeholders = chunk.map(() => `(${columns.map(() => '?').join(', ')})`).join(', ');
+      const values = chunk.flatMap((row) => columns.map((c) => toDuckValue(row[c])));
+      await this.run(this.writer, `INSERT INTO ${table} (${columns.map((c) => `"${c}"`).join(', ')}) VALUES ${placeholders}`, values);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.writer?.closeSync();
+    this.main.closeSync();
+    this.instance.closeSync();
+  }
+
+  private async run(connection: DuckDBConnection, sql: string, params?: unknown[]): Promise<void> {
+    try {
+      await connection.run(sql, params as DuckDBValue[] | undefined);
+    } catch (error) {
+      throw wrap(error);
+    }
+  }
+}
+
+function loadInitSql(config: DuckDbConfig, context: WarehouseContext): string[] {
+  if (!config.init_sql) return [];
+  if (Array.isArray(config.init_sql)) return config.init_sql;
+  if (/\.sql$/i.test(config.init_sql.trim())) {
+    const file = isAbsolute(config.init_sql) ? config.init_sql : resolve(context.projectDir, config.init_sql);
+    try {
+      return [readFileSync(file, 'utf8')];
+    } catch {
+      throw new WarehouseError('duckdb', `init_sql file ${config.init_sql} cannot be read`, {
+        hint: 'init_sql is a path relative to the project dir, or inline SQL',
+      });
+    }
+  }
+  return [config.init_sql];
+}
+
+function toDuckValue(value: unknown): DuckDBValue {
+  if (value === undefined || value === null) return null;
+  if (value instanceof Date) return value.toISOString();
+  return value as DuckDBValue;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function wrap(error: unknown): Error {
+  if (error instanceof WarehouseError || error instanceof LockedError) return error;
+  return new WarehouseError('duckdb', errorMessage(error), { cause: error });
+}

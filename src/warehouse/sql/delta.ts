@@ -1,0 +1,139 @@
+// Per sync: the member-level delta against the snapshot, then the delivery parts, reduced to what the
+// platform holds. A platform holds identifiers, not members: a match identifier is added only when
+// no member held it before, and removed only when no member holds it after, so a household email
+// shared by two members stays until the last of them leaves.
+import type { IdentifierKind, IdentifierRule } from '../../core/identifiers.js';
+import type { SyncMode } from '../../core/manifest.js';
+import { literal, type SqlDialect } from './dialect.js';
+import { normalizedColumn, scratch, snapshotColumn } from './names.js';
+import { encodeSql } from './normalize.js';
+
+export interface SyncSqlSpec {
+  syncId: string;
+  index: number; // suffix of this sync's scratch tables
+  model: string;
+  mode: SyncMode;
+  /** Kinds this sync sends, in payload order, each with the platform's rule. */
+  identifiers: { kind: IdentifierKind; rule: IdentifierRule }[];
+  /** Diff against an empty snapshot (the sync now points at another audience). */
+  freshStart: boolean;
+  /** Send every eligible member's identifiers again, held or not (--full-refresh). */
+  resendAll: boolean;
+}
+
+const matchKinds = (spec: SyncSqlSpec) => spec.identifiers.filter((i) => i.rule.role === 'match').map((i) => i.kind);
+
+function snapshotCte(d: SqlDialect, spec: SyncSqlSpec, snapshots: string): string {
+  const cols = ['member_key', 'fingerprint', 'first_synced_at', ...spec.identifiers.map((i) => snapshotColumn(i.kind))];
+  const where = spec.freshStart ? 'FALSE' : `sync_id = ${literal(spec.syncId)}`;
+  return `snap AS (SELECT ${cols.join(', ')} FROM ${snapshots} WHERE ${where})`;
+}
+
+/** Members eligible for this sync: consented, not held out, with at least one valid match identifier. */
+function eligibleCte(d: SqlDialect, spec: SyncSqlSpec): string {
+  const n = (kind: IdentifierKind, rule: IdentifierRule) => d.quoteIdent(normalizedColumn(kind, rule.normalizer));
+  const values = spec.identifiers.map((i) => `${n(i.kind, i.rule)} AS n_${i.kind}`);
+  // The rule is part of the fingerprint, so changing how a kind is normalized or encoded re-sends it.
+  const fingerprintParts = spec.identifiers.flatMap((i) => [literal(`${i.kind}:${i.rule.normalizer}:${i.rule.encoding}`), n(i.kind, i.rule)]);
+  const anyMatch = spec.identifiers.filter((i) => i.rule.role === 'match').map((i) => `${n(i.kind, i.rule)} IS NOT NULL`);
+  return `cand AS (
+  SELECT member_key, source_updated_at, ${values.join(', ')}, ${d.hash64(fingerprintParts)} AS fingerprint
+  FROM ${d.quoteIdent(scratch.candidate(spec.model))}
+  WHERE consented AND NOT held_out AND member_key IS NOT NULL AND (${anyMatch.join(' OR ') || 'FALSE'})
+)`;
+}
+
+/** Counts for plan and run: eligible members and members excluded as invalid (no valid match identifier). */
+export function memberCountsSql(d: SqlDialect, spec: SyncSqlSpec): string {
+  const anyMatch = spec.identifiers
+    .filter((i) => i.rule.role === 'match')
+    .map((i) => `${d.quoteIdent(normalizedColumn(i.kind, i.rule.normalizer))} IS NOT NULL`);
+  const valid = `(${anyMatch.join(' OR ') || 'FALSE'})`;
+  return `SELECT
+  sum(CASE WHEN NOT consented THEN 1 ELSE 0 END) AS no_consent,
+  sum(CASE WHEN consented AND held_out THEN 1 ELSE 0 END) AS held_out,
+  sum(CASE WHEN consented AND NOT held_out AND NOT ${valid} THEN 1 ELSE 0 END) AS invalid,
+  sum(CASE WHEN consented AND NOT held_out AND ${valid} THEN 1 ELSE 0 END) AS members
+FROM ${d.quoteIdent(scratch.candidate(spec.model))} WHERE member_key IS NOT NULL`;
+}
+
+/** Member-level delta: add, remove, or change (fingerprint differs), with new values hashed only here. */
+export function deltaSql(d: SqlDialect, spec: SyncSqlSpec, snapshots: string): string {
+  const newValues = spec.identifiers.map((i) => `${encodeSql(d, i.rule, `c.n_${i.kind}`)} AS new_${i.kind}`);
+  const oldValues = spec.identifiers.map((i) => `s.${snapshotColumn(i.kind)} AS old_${i.kind}`);
+  const mirror = spec.mode === 'mirror';
+  return d.createTempTableAs(
+    scratch.delta(spec.index),
+    `WITH ${snapshotCte(d, spec, snapshots)},
+${eligibleCte(d, spec)}
+SELECT coalesce(c.member_key, s.member_key) AS member_key,
+  CASE WHEN s.member_key IS NULL THEN 'add' WHEN c.member_key IS NULL THEN 'remove' ELSE 'change' END AS op,
+  c.fingerprint, c.source_updated_at, s.first_synced_at,
+  ${[...newValues, ...oldValues].join(',\n  ')}
+FROM cand c FULL OUTER JOIN snap s ON s.member_key = c.member_key
+WHERE (s.member_key IS NULL OR ${mirror ? 'c.member_key IS NULL OR ' : ''}c.fingerprint <> s.fingerprint${spec.resendAll ? ' OR TRUE' : ''})${mirror ? '' : '\n  AND c.member_key IS NOT NULL'}`,
+  );
+}
+
+/**
+ * Delivery parts: one row per member and op it needs sent, numbered so identical rows (members
+ * sharing identifiers) share one row_id and are sent once. Adds carry all of the member's new values
+ * when at least one match identifier is new to the audience; removes carry only the match
+ * identifiers no remaining member holds (others blanked), plus attributes.
+ */
+export function partsSql(d: SqlDialect, spec: SyncSqlSpec, snapshots: string): string {
+  const kinds = spec.identifiers.map((i) => i.kind);
+  const matches = matchKinds(spec);
+  const delta = d.quoteIdent(scratch.delta(spec.index));
+  const ctes: string[] = [snapshotCte(d, spec, snapshots), `dl AS (SELECT * FROM ${delta})`];
+  for (const k of matches) {
+    const col = snapshotColumn(k);
+    ctes.push(`before_${k} AS (SELECT DISTINCT ${col} AS v FROM snap WHERE ${col} IS NOT NULL)`);
+    ctes.push(`after_${k} AS (
+  SELECT s.${col} AS v FROM snap s LEFT JOIN dl ON dl.member_key = s.member_key WHERE dl.member_key IS NULL AND s.${col} IS NOT NULL
+  UNION
+  SELECT new_${k} FROM dl WHERE new_${k} IS NOT NULL
+)`);
+  }
+  const addJoins = matches.map((k) => `LEFT JOIN before_${k} b_${k} ON b_${k}.v = dl.new_${k}`).join('\n  ');
+  const anyNew = matches.map((k) => `(dl.new_${k} IS NOT NULL AND b_${k}.v IS NULL)`).join(' OR ');
+  ctes.push(`adds AS (
+  SELECT dl.member_key, 'add' AS op, ${kinds.map((k) => `dl.new_${k} AS ${k}`).join(', ')}
+  FROM dl
+  ${addJoins}
+  WHERE dl.op IN ('add', 'change') AND (${spec.resendAll ? 'TRUE' : anyNew || 'FALSE'})
+)`);
+  const parts = ['SELECT * FROM adds'];
+  if (spec.mode === 'mirror') {
+    const removeJoins = matches.map((k) => `LEFT JOIN after_${k} a_${k} ON a_${k}.v = dl.old_${k}`).join('\n  ');
+    const removeValues = kinds.map((k) => (matches.includes(k) ? `CASE WHEN a_${k}.v IS NULL THEN dl.old_${k} END AS ${k}` : `dl.old_${k} AS ${k}`));
+    const anyOrphan = matches.map((k) => `(dl.old_${k} IS NOT NULL AND a_${k}.v IS NULL)`).join(' OR ');
+    ctes.push(`removes AS (
+  SELECT dl.member_key, 'remove' AS op, ${removeValues.join(', ')}
+  FROM dl
+  ${removeJoins}
+  WHERE dl.op IN ('remove', 'change') AND (${anyOrphan || 'FALSE'})
+)`);
+    parts.push('SELECT * FROM removes');
+  }
+  ctes.push(`parts AS (${parts.join('\nUNION ALL\n')})`);
+  return d.createTempTableAs(
+    scratch.parts(spec.index),
+    `WITH ${ctes.join(',\n')}
+SELECT member_key, op, ${kinds.join(', ')}, dense_rank() OVER (ORDER BY op, ${kinds.join(', ')}) AS row_id
+FROM parts`,
+  );
+}
+
+export function deltaCountsSql(d: SqlDialect, spec: SyncSqlSpec): string {
+  return `SELECT op, count(*) AS n FROM ${d.quoteIdent(scratch.delta(spec.index))} GROUP BY op`;
+}
+
+export function partCountsSql(d: SqlDialect, spec: SyncSqlSpec): string {
+  return `SELECT op, count(DISTINCT row_id) AS n FROM ${d.quoteIdent(scratch.parts(spec.index))} GROUP BY op`;
+}
+
+export function audienceSizeSql(spec: SyncSqlSpec, snapshots: string): string {
+  if (spec.freshStart) return 'SELECT 0 AS n';
+  return `SELECT count(*) AS n FROM ${snapshots} WHERE sync_id = ${literal(spec.syncId)}`;
+}

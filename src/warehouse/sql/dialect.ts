@@ -1,0 +1,49 @@
+// What differs between warehouses' SQL, and nothing else. Builders in this folder compose these
+// pieces; a new engine is mostly one file in dialects/.
+import type { Dialect } from '../warehouse.js';
+import { duckdbDialect } from './dialects/duckdb.js';
+import { postgresDialect } from './dialects/postgres.js';
+
+export interface SqlDialect {
+  name: Dialect;
+  types: { text: string; bigint: string; int: string; timestamp: string; bool: string };
+  quoteIdent(name: string): string;
+  /** Lowercase hex SHA-256 of a text expression. */
+  sha256Hex(expr: string): string;
+  /** A fast 64-bit hash of several text expressions (NULLs included), as a signed BIGINT. */
+  hash64(exprs: string[]): string;
+  /** Full-string regex match. */
+  regexFullMatch(expr: string, pattern: string): string;
+  /** Replace every match of pattern. */
+  regexReplaceAll(expr: string, pattern: string, replacement: string): string;
+  /** The first 8 hex digits of a hex string as a non-negative integer (for stable buckets). */
+  hexPrefixToInt(expr: string): string;
+  /** A UTC timestamp literal from an ISO-8601 string. */
+  timestamp(iso: string): string;
+  createTempTableAs(name: string, select: string): string;
+  dropTempTable(name: string): string;
+  /** INSERT that silently skips rows conflicting on the primary key. */
+  insertIgnore(table: string, columns: string[], select: string): string;
+}
+
+export function sqlDialect(name: Dialect): SqlDialect {
+  switch (name) {
+    case 'duckdb':
+      return duckdbDialect;
+    case 'postgres':
+      return postgresDialect;
+    default:
+      throw new Error(`no SQL dialect for ${name} yet`);
+  }
+}
+
+/** A SQL string literal: single quotes doubled. Used for values we generate (ids, timestamps). */
+export function literal(value: string | number | boolean | null | undefined): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new Error(`not a finite number: ${value}`);
+    return String(value);
+  }
+  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
+  return `'${value.replace(/'/g, "''")}'`;
+}

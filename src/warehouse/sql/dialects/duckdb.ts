@@ -1,0 +1,20 @@
+import type { SqlDialect } from '../dialect.js';
+
+const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+const str = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+export const duckdbDialect: SqlDialect = {
+  name: 'duckdb',
+  types: { text: 'VARCHAR', bigint: 'BIGINT', int: 'INTEGER', timestamp: 'TIMESTAMP', bool: 'BOOLEAN' },
+  quoteIdent: quote,
+  sha256Hex: (expr) => `sha256(${expr})`,
+  // hash() is UBIGINT; keep 63 bits so every engine can store it as a signed BIGINT.
+  hash64: (exprs) => `CAST(hash(${exprs.join(', ')}) >> 1 AS BIGINT)`,
+  regexFullMatch: (expr, pattern) => `regexp_full_match(${expr}, ${str(pattern)})`,
+  regexReplaceAll: (expr, pattern, replacement) => `regexp_replace(${expr}, ${str(pattern)}, ${str(replacement)}, 'g')`,
+  hexPrefixToInt: (expr) => `CAST(('0x' || substr(${expr}, 1, 8)) AS BIGINT)`,
+  timestamp: (iso) => `CAST(${str(iso.replace('T', ' ').replace('Z', ''))} AS TIMESTAMP)`,
+  createTempTableAs: (name, select) => `CREATE OR REPLACE TEMP TABLE ${quote(name)} AS\n${select}`,
+  dropTempTable: (name) => `DROP TABLE IF EXISTS temp.${quote(name)}`,
+  insertIgnore: (table, columns, select) => `INSERT INTO ${table} (${columns.map(quote).join(', ')})\n${select}\nON CONFLICT DO NOTHING`,
+};

@@ -1,0 +1,20 @@
+import type { SqlDialect } from '../dialect.js';
+
+const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+const str = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+export const postgresDialect: SqlDialect = {
+  name: 'postgres',
+  types: { text: 'TEXT', bigint: 'BIGINT', int: 'INTEGER', timestamp: 'TIMESTAMPTZ', bool: 'BOOLEAN' },
+  quoteIdent: quote,
+  sha256Hex: (expr) => `encode(sha256(convert_to(${expr}, 'UTF8')), 'hex')`,
+  // hashtextextended is Postgres' own 64-bit text hash; a separator keeps ('ab','c') apart from ('a','bc').
+  hash64: (exprs) => `hashtextextended(concat_ws(chr(31), ${exprs.map((e) => `coalesce(${e}, chr(30))`).join(', ')}), 0)`,
+  regexFullMatch: (expr, pattern) => `(${expr} ~ ${str(`^(?:${pattern.replace(/^\^/, '').replace(/\$$/, '')})$`)})`,
+  regexReplaceAll: (expr, pattern, replacement) => `regexp_replace(${expr}, ${str(pattern)}, ${str(replacement)}, 'g')`,
+  hexPrefixToInt: (expr) => `(('x' || substr(${expr}, 1, 8))::bit(32)::bigint)`,
+  timestamp: (iso) => `CAST(${str(iso)} AS TIMESTAMPTZ)`,
+  createTempTableAs: (name, select) => `DROP TABLE IF EXISTS pg_temp.${quote(name)};\nCREATE TEMP TABLE ${quote(name)} AS\n${select}`,
+  dropTempTable: (name) => `DROP TABLE IF EXISTS pg_temp.${quote(name)}`,
+  insertIgnore: (table, columns, select) => `INSERT INTO ${table} (${columns.map(quote).join(', ')})\n${select}\nON CONFLICT DO NOTHING`,
+};

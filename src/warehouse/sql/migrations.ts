@@ -1,0 +1,132 @@
+// The state schema, as numbered migrations. Analysts query these tables, so they are part of the
+// contract: never edit a released migration; add the next number. New columns go at the end.
+import type { SqlDialect } from './dialect.js';
+import { IDENTIFIER_KINDS } from '../../core/identifiers.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  statements(d: SqlDialect, schema: string): string[];
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'state and audit tables',
+    statements: (d, s) => {
+      const { text, bigint, int, timestamp } = d.types;
+      const q = (t: string) => `${d.quoteIdent(s)}.${t}`;
+      const hashColumns = IDENTIFIER_KINDS.map((k) => `  ${k}_hash ${text}`).join(',\n');
+      return [
+        `CREATE TABLE ${q('audsync_runs')} (
+  run_id ${text} NOT NULL PRIMARY KEY,
+  invocation_id ${text} NOT NULL,
+  sync_id ${text} NOT NULL,
+  model ${text} NOT NULL,
+  destination ${text} NOT NULL,
+  audience_id ${text},
+  mode ${text} NOT NULL,
+  target ${text} NOT NULL,
+  status ${text} NOT NULL,
+  started_at ${timestamp} NOT NULL,
+  finished_at ${timestamp},
+  members ${bigint},
+  added ${bigint},
+  removed ${bigint},
+  changed ${bigint},
+  failed ${bigint},
+  invalid ${bigint},
+  held_out ${bigint},
+  error_message ${text},
+  model_sql_sha256 ${text},
+  audsync_version ${text},
+  no_consent ${bigint},
+  rows_sent ${bigint},
+  requests ${bigint},
+  full_refresh BOOLEAN
+)`,
+        `CREATE TABLE ${q('audsync_changes')} (
+  run_id ${text} NOT NULL,
+  sync_id ${text} NOT NULL,
+  member_key ${text} NOT NULL,
+  op ${text} NOT NULL,
+  status ${text} NOT NULL,
+  attempt ${int} NOT NULL,
+  error_code ${text},
+  error_message ${text},
+  source_updated_at ${timestamp},
+  sent_at ${timestamp}
+)`,
+        `CREATE TABLE ${q('audsync_snapshots')} (
+  sync_id ${text} NOT NULL,
+  member_key ${text} NOT NULL,
+${hashColumns},
+  fingerprint ${bigint} NOT NULL,
+  first_synced_at ${timestamp} NOT NULL,
+  last_synced_at ${timestamp} NOT NULL,
+  PRIMARY KEY (sync_id, member_key)
+)`,
+        `CREATE TABLE ${q('audsync_holdouts')} (
+  model ${text} NOT NULL,
+  member_key ${text} NOT NULL,
+  "group" ${text} NOT NULL,
+  salt ${text} NOT NULL,
+  assigned_at ${timestamp} NOT NULL,
+  PRIMARY KEY (model, salt, member_key)
+)`,
+        `CREATE TABLE ${q('audsync_locks')} (
+  sync_id ${text} NOT NULL PRIMARY KEY,
+  run_id ${text} NOT NULL,
+  holder ${text} NOT NULL,
+  acquired_at ${timestamp} NOT NULL,
+  expires_at ${timestamp} NOT NULL
+)`,
+        // One row per request sent (a contiguous range of delivery rows) and per row a platform rejected.
+        `CREATE TABLE ${q('audsync_deliveries')} (
+  run_id ${text} NOT NULL,
+  sync_id ${text} NOT NULL,
+  op ${text} NOT NULL,
+  first_row_id ${bigint} NOT NULL,
+  last_row_id ${bigint} NOT NULL,
+  row_count ${int} NOT NULL,
+  status ${text} NOT NULL,
+  attempts ${int} NOT NULL,
+  error_code ${text},
+  error_message ${text},
+  finished_at ${timestamp} NOT NULL
+)`,
+        // Consecutive failed attempts per member, so `attempt` counts up and dead letters can be found.
+        `CREATE TABLE ${q('audsync_retries')} (
+  sync_id ${text} NOT NULL,
+  member_key ${text} NOT NULL,
+  attempts ${int} NOT NULL,
+  fingerprint ${bigint},
+  last_error_code ${text},
+  last_error_message ${text},
+  last_attempt_at ${timestamp} NOT NULL,
+  PRIMARY KEY (sync_id, member_key)
+)`,
+        // Which audience a sync's snapshot describes: pointing a sync at another audience starts it afresh.
+        `CREATE TABLE ${q('audsync_sync_state')} (
+  sync_id ${text} NOT NULL PRIMARY KEY,
+  destination ${text} NOT NULL,
+  platform ${text} NOT NULL,
+  audience_id ${text} NOT NULL,
+  updated_at ${timestamp} NOT NULL
+)`,
+      ];
+    },
+  },
+];
+
+export function migrationsTableSql(d: SqlDialect, schema: string): string[] {
+  return [
+    `CREATE SCHEMA IF NOT EXISTS ${d.quoteIdent(schema)}`,
+    `CREATE TABLE IF NOT EXISTS ${d.quoteIdent(schema)}.audsync_migrations (
+  version ${d.types.int} NOT NULL PRIMARY KEY,
+  name ${d.types.text} NOT NULL,
+  applied_at ${d.types.timestamp} NOT NULL,
+  audsync_version ${d.types.text}
+)`,
+  ];
+}

@@ -1,0 +1,78 @@
+// After delivery: which rows the platform accepted, which members that makes synced, and the SQL that
+// streams rows to send. Outcomes are recorded as ranges of row ids (one per request) plus single-row
+// rejections, so even a 10M-row first sync writes only a few thousand outcome rows.
+import { literal, type SqlDialect } from './dialect.js';
+import { scratch } from './names.js';
+import type { SyncSqlSpec } from './delta.js';
+
+/** The rows of one op to send, in row_id order; adds skip rows of members whose removal failed. */
+export function rowsToSendSql(d: SqlDialect, spec: SyncSqlSpec, op: 'add' | 'remove', deliveries: string, runId: string): string {
+  const parts = d.quoteIdent(scratch.parts(spec.index));
+  const kinds = spec.identifiers.map((i) => i.kind);
+  // A member changing identifiers must not gain new ones at the platform while its old ones could
+  // not be removed: the snapshot can describe the old state or the new, not both.
+  const blocked =
+    op === 'add'
+      ? `\n  AND p.row_id NOT IN (
+    SELECT a.row_id FROM ${parts} a JOIN ${parts} r ON r.member_key = a.member_key AND r.op = 'remove'
+    JOIN (${rowOutcomesSql(d, spec, deliveries, runId)}) ro ON ro.row_id = r.row_id
+    WHERE a.op = 'add' AND NOT ro.ok)`
+      : '';
+  return `SELECT DISTINCT p.row_id, ${kinds.map((k) => `p.${k}`).join(', ')}
+FROM ${parts} p
+WHERE p.op = ${literal(op)}${blocked}
+ORDER BY p.row_id`;
+}
+
+/** Per delivery row: accepted (covered by a sent request, not by a rejection) or not, and why. */
+export function rowOutcomesSql(d: SqlDialect, spec: SyncSqlSpec, deliveries: string, runId: string): string {
+  const parts = d.quoteIdent(scratch.parts(spec.index));
+  return `SELECT r.row_id,
+    (max(CASE WHEN o.status = 'sent' THEN 1 ELSE 0 END) = 1 AND max(CASE WHEN o.status = 'failed' THEN 1 ELSE 0 END) = 0) AS ok,
+    min(CASE WHEN o.status = 'failed' THEN o.error_code END) AS error_code,
+    min(CASE WHEN o.status = 'failed' THEN o.error_message END) AS error_message
+  FROM (SELECT DISTINCT row_id FROM ${parts}) r
+  LEFT JOIN ${deliveries} o ON o.run_id = ${literal(runId)} AND o.sync_id = ${literal(spec.syncId)}
+    AND r.row_id BETWEEN o.first_row_id AND o.last_row_id
+  GROUP BY r.row_id`;
+}
+
+/**
+ * Each delta member's outcome and what it does to the snapshot:
+ *   status: sent (its parts were accepted), noop (nothing needed sending), failed
+ *   action: upsert (platform holds the new values), delete (holds none of this member's), keep (unchanged)
+ */
+export function memberResultsSql(d: SqlDialect, spec: SyncSqlSpec, deliveries: string, runId: string, unsentMessage: string): string {
+  const delta = d.quoteIdent(scratch.delta(spec.index));
+  const parts = d.quoteIdent(scratch.parts(spec.index));
+  const select = `WITH ro AS (${rowOutcomesSql(d, spec, deliveries, runId)}),
+per_member AS (
+  SELECT dl.member_key, dl.op,
+    max(CASE WHEN p.op = 'remove' THEN 1 ELSE 0 END) AS has_remove,
+    max(CASE WHEN p.op = 'remove' AND NOT ro.ok THEN 1 ELSE 0 END) AS remove_failed,
+    max(CASE WHEN p.op = 'add' THEN 1 ELSE 0 END) AS has_add,
+    max(CASE WHEN p.op = 'add' AND NOT ro.ok THEN 1 ELSE 0 END) AS add_failed,
+    min(CASE WHEN NOT ro.ok THEN ro.error_code END) AS error_code,
+    min(CASE WHEN NOT ro.ok THEN coalesce(ro.error_message, ${literal(unsentMessage)}) END) AS error_message
+  FROM ${delta} dl
+  LEFT JOIN ${parts} p ON p.member_key = dl.member_key
+  LEFT JOIN ro ON ro.row_id = p.row_id
+  GROUP BY dl.member_key, dl.op
+)
+SELECT member_key, op,
+  CASE WHEN remove_failed = 1 OR add_failed = 1 THEN 'failed' WHEN has_remove = 1 OR has_add = 1 THEN 'sent' ELSE 'noop' END AS status,
+  CASE
+    WHEN remove_failed = 1 THEN 'keep'
+    WHEN op = 'remove' THEN 'delete'
+    WHEN add_failed = 1 THEN CASE WHEN op = 'change' THEN 'delete' ELSE 'keep' END
+    ELSE 'upsert'
+  END AS action,
+  CASE WHEN remove_failed = 1 OR add_failed = 1 THEN coalesce(error_code, 'not_sent') END AS error_code,
+  error_message
+FROM per_member`;
+  return d.createTempTableAs(scratch.result(spec.index), select);
+}
+
+export function resultCountsSql(d: SqlDialect, spec: SyncSqlSpec): string {
+  return `SELECT op, status, count(*) AS n FROM ${d.quoteIdent(scratch.result(spec.index))} GROUP BY op, status`;
+}
