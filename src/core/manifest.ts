@@ -61,6 +61,7 @@ export interface ModelDef {
   owner?: string;
   tags: string[];
   sql: string; // rendered: vars substituted, refs inlined
+  rawSql?: string; // as written (inline or the .sql file), before templating
   sqlFile?: string; // 'models/recent_purchasers.sql' when the SQL lives beside the YAML
   key: string;
   identifiers: Partial<Record<IdentifierKind, string>>; // kind -> column of the query

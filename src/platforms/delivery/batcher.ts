@@ -1,0 +1,56 @@
+// Cuts a stream of delivery rows into request-sized batches by rows and by bytes. Rows arrive in
+// row_id order, so every batch is a contiguous range of row ids: its outcome is one record.
+import type { HashedRow, IdentifierKind } from '../../core/identifiers.js';
+
+export interface DeliveryRow {
+  row_id: number;
+  values: HashedRow;
+}
+
+export interface Batch {
+  firstRowId: number;
+  lastRowId: number;
+  rows: HashedRow[];
+}
+
+// JSON overhead per value (quotes, comma) and per row (brackets); a safe over-estimate.
+const BYTES_PER_VALUE = 4;
+const BYTES_PER_ROW = 4;
+
+export async function* batches(
+  chunks: AsyncIterable<Record<string, unknown>[]>,
+  kinds: IdentifierKind[],
+  limits: { maxRows: number; maxBytes?: number },
+): AsyncGenerator<Batch> {
+  let rows: HashedRow[] = [];
+  let first = -1;
+  let last = -1;
+  let bytes = 0;
+  for await (const chunk of chunks) {
+    for (const record of chunk) {
+      const values: HashedRow = {};
+      let size = BYTES_PER_ROW;
+      for (const kind of kinds) {
+        const value = record[kind];
+        if (typeof value === 'string') {
+          values[kind] = value;
+          size += value.length + BYTES_PER_VALUE;
+        } else {
+          size += BYTES_PER_VALUE;
+        }
+      }
+      const rowId = Number(record.row_id);
+      const full = rows.length >= limits.maxRows || (limits.maxBytes !== undefined && rows.length > 0 && bytes + size > limits.maxBytes);
+      if (full) {
+        yield { firstRowId: first, lastRowId: last, rows };
+        rows = [];
+        bytes = 0;
+      }
+      if (rows.length === 0) first = rowId;
+      rows.push(values);
+      last = rowId;
+      bytes += size;
+    }
+  }
+  if (rows.length > 0) yield { firstRowId: first, lastRowId: last, rows };
+}

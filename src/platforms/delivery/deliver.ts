@@ -1,0 +1,118 @@
+// The delivery runtime shared by every platform: requests in parallel up to the concurrency limit,
+// at most the rate limit per destination, retried with backoff, each request's outcome reported as
+// it happens. Memory is bounded by batch size x concurrency, never by audience size.
+import PQueue from 'p-queue';
+import type { Logger } from 'pino';
+import { FatalError, RetriableError } from '../../core/errors.js';
+import type { IdentifierKind } from '../../core/identifiers.js';
+import { redact } from '../../core/secrets.js';
+import type { DeliveryOp, Platform } from '../platform.js';
+import { batches, type Batch } from './batcher.js';
+import { backoffMs, sleep, type RetryPolicy } from './retry.js';
+
+export interface DeliveryOutcome {
+  op: DeliveryOp;
+  firstRowId: number;
+  lastRowId: number;
+  rowCount: number;
+  status: 'sent' | 'failed';
+  attempts: number;
+  errorCode?: string;
+  errorMessage?: string;
+}
+
+export interface DeliverOptions {
+  platform: Platform;
+  audienceId: string;
+  op: DeliveryOp;
+  kinds: IdentifierKind[];
+  rows: AsyncIterable<Record<string, unknown>[]>;
+  maxRows: number;
+  maxBytes?: number;
+  concurrency: number;
+  /** Shared by every sync to the same destination in this process. */
+  rateQueue: PQueue;
+  retry: RetryPolicy;
+  logger: Logger;
+  onOutcome(outcome: DeliveryOutcome): Promise<void>;
+}
+
+export interface DeliverySummary {
+  requests: number;
+  rowsSent: number;
+  rowsFailed: number;
+  retries: number;
+  /** Set when the sync had to stop: the rest of its rows were not sent. */
+  stopped?: Error;
+}
+
+export async function deliver(o: DeliverOptions): Promise<DeliverySummary> {
+  const summary: DeliverySummary = { requests: 0, rowsSent: 0, rowsFailed: 0, retries: 0 };
+  const inFlight = new PQueue({ concurrency: o.concurrency });
+  const stop = (error: Error) => {
+    summary.stopped ??= error;
+  };
+
+  for await (const batch of batches(o.rows, o.kinds, { maxRows: o.maxRows, maxBytes: o.maxBytes })) {
+    if (summary.stopped) break;
+    // Backpressure: read no further ahead than the requests we may have open.
+    await inFlight.onSizeLessThan(o.concurrency);
+    if (summary.stopped) break;
+    inFlight.add(() => sendWithRetries(o, batch, summary, stop)).catch(stop);
+  }
+  await inFlight.onIdle();
+  return summary;
+}
+
+async function sendWithRetries(o: DeliverOptions, batch: Batch, summary: DeliverySummary, stop: (e: Error) => void): Promise<void> {
+  const base = { op: o.op, firstRowId: batch.firstRowId, lastRowId: batch.lastRowId, rowCount: batch.rows.length };
+  for (let attempt = 1; ; attempt++) {
+    if (summary.stopped) return; // another request hit a fatal error: leave this range unsent
+    try {
+      summary.requests++;
+      const result = await o.rateQueue.add(() => o.platform.send({ audienceId: o.audienceId, op: o.op, kinds: o.kinds, rows: batch.rows }));
+      if (!result) throw new Error('the rate queue dropped a request');
+      const rejected = [...new Map(result.rejected.map((r) => [r.index, r])).values()];
+      await o.onOutcome({ ...base, status: 'sent', attempts: attempt });
+      for (const r of rejected) {
+        const rowId = batch.firstRowId + r.index; // row ids in a batch are contiguous
+        await o.onOutcome({
+          op: o.op,
+          firstRowId: rowId,
+          lastRowId: rowId,
+          rowCount: 1,
+          status: 'failed',
+          attempts: attempt,
+          errorCode: r.code ?? 'rejected',
+          errorMessage: redact(r.reason),
+        });
+      }
+      summary.rowsSent += batch.rows.length - rejected.length;
+      summary.rowsFailed += rejected.length;
+      return;
+    } catch (error) {
+      if (error instanceof RetriableError && attempt < o.retry.maxAttempts) {
+        summary.retries++;
+        const delay = backoffMs(o.retry, attempt, error.details.retryAfterMs);
+        o.logger.warn({ op: o.op, rows: batch.rows.length, attempt, delay_ms: delay, error: error.message }, 'request failed, retrying');
+        await sleep(delay);
+        continue;
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      const code =
+        error instanceof RetriableError ? (error.details.code ?? 'retries_exhausted') : error instanceof FatalError ? (error.details.code ?? 'fatal') : 'error';
+      await o.onOutcome({ ...base, status: 'failed', attempts: attempt, errorCode: code, errorMessage: redact(message) });
+      summary.rowsFailed += batch.rows.length;
+      // Fatal answers, and a platform still failing after every retry, stop the sync: sending the
+      // rest would only fail the same way.
+      stop(
+        error instanceof RetriableError
+          ? new RetriableError(`gave up after ${attempt} attempts: ${message}`, error.details)
+          : error instanceof Error
+            ? error
+            : new Error(message),
+      );
+      return;
+    }
+  }
+}
