@@ -1,0 +1,22 @@
+import type { Command } from 'commander';
+import { startSandbox } from '../../sandbox/index.js';
+import { UsageError } from '../../core/errors.js';
+
+export function registerSandbox(program: Command): void {
+  program
+    .command('sandbox')
+    .description('serve the local platform simulators on loopback until interrupted')
+    .option('-p, --port <port>', 'port to listen on', '9400')
+    .option('--state-file <file>', 'keep audiences in this JSON file across restarts')
+    .action(async (flags: { port: string; stateFile?: string }) => {
+      const port = Number(flags.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not '${flags.port}'`);
+      const sandbox = await startSandbox({ port, stateFile: flags.stateFile });
+      process.stdout.write(`audsync sandbox listening on ${sandbox.url}\n  meta_custom_audiences: api_base_url: ${sandbox.urlFor('meta')}\n`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await sandbox.close();
+    });
+}

@@ -1,0 +1,61 @@
+import type { Command } from 'commander';
+import { loadWarehouse } from '../../warehouse/registry.js';
+import { sqlDialect } from '../../warehouse/sql/dialect.js';
+import { stateTables } from '../../warehouse/sql/names.js';
+import { loadManifest, loggerFor, type GlobalOptions } from '../options.js';
+
+interface RunRow {
+  sync_id: string;
+  status: string;
+  started_at: Date | string;
+  finished_at: Date | string | null;
+  members: number | null;
+  added: number | null;
+  removed: number | null;
+  changed: number | null;
+  failed: number | null;
+  audience_id: string | null;
+  error_message: string | null;
+}
+
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .description('the latest run of each sync, from the audit tables')
+    .option('--json', 'print one JSON document on stdout')
+    .action(async (_flags, c: Command) => {
+      const o = c.optsWithGlobals<GlobalOptions>();
+      loggerFor(o);
+      const manifest = await loadManifest(o);
+      const { type: _t, ...config } = manifest.project.target.warehouse;
+      const definition = await loadWarehouse(manifest.project.target.warehouse.type);
+      const wh = await definition.connect(config, { projectDir: manifest.project.projectDir });
+      let rows: RunRow[] = [];
+      try {
+        const t = stateTables(sqlDialect(wh.capabilities.dialect), manifest.project.stateSchema);
+        rows = await wh
+          .query<RunRow>(
+            `SELECT sync_id, status, started_at, finished_at, members, added, removed, changed, failed, audience_id, error_message
+FROM (SELECT r.*, row_number() OVER (PARTITION BY sync_id ORDER BY started_at DESC) AS rn FROM ${t.runs} r) latest
+WHERE rn = 1 ORDER BY sync_id`,
+          )
+          .catch(() => []); // no state schema yet: no runs
+      } finally {
+        await wh.close();
+      }
+      const bySync = new Map(rows.map((r) => [r.sync_id, r]));
+      const syncs = manifest.syncs.map((s) => ({ sync: s.id, last_run: bySync.get(s.id) ?? null }));
+      if (o.json) {
+        process.stdout.write(JSON.stringify({ target: manifest.project.target.name, syncs }) + '\n');
+        return;
+      }
+      const lines = syncs.map(({ sync, last_run: r }) =>
+        r
+          ? `${sync}  ${r.status}  ${iso(r.finished_at ?? r.started_at)}  members ${r.members ?? '-'}  +${r.added ?? 0} -${r.removed ?? 0} ~${r.changed ?? 0}  failed ${r.failed ?? 0}${r.error_message ? `\n    ${r.error_message}` : ''}`
+          : `${sync}  never run`,
+      );
+      process.stdout.write((lines.length ? lines.join('\n') : 'no syncs in this project') + '\n');
+    });
+}
+
+const iso = (v: Date | string) => (v instanceof Date ? v.toISOString() : String(v));

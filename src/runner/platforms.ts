@@ -1,0 +1,79 @@
+// One platform client per destination for the whole invocation, plus the rate queue that every sync
+// to that destination shares, so several syncs to one ad account stay under its limit together.
+import PQueue from 'p-queue';
+import type { Logger } from 'pino';
+import type { DestinationDef } from '../core/manifest.js';
+import type { Platform, PlatformDefinition } from '../platforms/platform.js';
+import { loadPlatform, loadPlatformConfigSpec } from '../platforms/registry.js';
+import { SANDBOX_TOKEN } from '../sandbox/token.js';
+
+export interface DestinationClient {
+  destination: DestinationDef;
+  definition: PlatformDefinition<any>;
+  platform: Platform;
+  rateQueue: PQueue;
+  concurrency: number;
+  maxRows: number;
+  maxBytes?: number;
+}
+
+interface Limits {
+  requests_per_second?: number;
+  concurrency?: number;
+  batch_size?: number;
+}
+
+export class PlatformPool {
+  private readonly clients = new Map<string, Promise<DestinationClient>>();
+
+  constructor(
+    private readonly logger: Logger,
+    /** Base URL per destination type when the target is a sandbox. */
+    private readonly sandboxUrl?: (type: string) => string,
+  ) {}
+
+  get(destination: DestinationDef): Promise<DestinationClient> {
+    let client = this.clients.get(destination.name);
+    if (!client) {
+      client = this.create(destination);
+      this.clients.set(destination.name, client);
+    }
+    return client;
+  }
+
+  private async create(destination: DestinationDef): Promise<DestinationClient> {
+    const definition = await loadPlatform(destination.type);
+    const config = this.sandboxUrl ? await sandboxConfig(destination, this.sandboxUrl(destination.type)) : destination.config;
+    const logger = this.logger.child({ destination: destination.name });
+    const platform = definition.create(config, { logger });
+    const caps = definition.capabilities;
+    const limits = (destination.config.limits ?? {}) as Limits;
+    // User limits may lower the platform's, never raise them past what the API accepts.
+    const maxRows = Math.min(limits.batch_size ?? caps.maxRowsPerRequest, caps.maxRowsPerRequest);
+    const concurrency = limits.concurrency ?? caps.defaultConcurrency ?? 4;
+    const rps = limits.requests_per_second ?? caps.defaultRequestsPerSecond;
+    const rateQueue = new PQueue(rps ? { intervalCap: Math.max(1, Math.floor(rps)), interval: Math.max(1, Math.round((1000 * Math.max(1, Math.floor(rps))) / rps)) } : {});
+    return { destination, definition, platform, rateQueue, concurrency, maxRows, maxBytes: caps.maxBytesPerRequest };
+  }
+
+  async close(): Promise<void> {
+    for (const client of this.clients.values()) {
+      const c = await client.catch(() => undefined);
+      await c?.platform.close?.();
+    }
+  }
+}
+
+/** In a sandbox target every credential is the simulator's: real tokens never go to a local server. */
+async function sandboxConfig(destination: DestinationDef, baseUrl: string): Promise<Record<string, unknown>> {
+  const spec = await loadPlatformConfigSpec(destination.type);
+  const config: Record<string, unknown> = structuredClone(destination.config);
+  for (const path of spec?.secretFields ?? []) {
+    const keys = path.split('.');
+    let node: Record<string, unknown> | undefined = config;
+    for (const key of keys.slice(0, -1)) node = node?.[key] as Record<string, unknown> | undefined;
+    if (node && node[keys.at(-1)!] !== undefined) node[keys.at(-1)!] = SANDBOX_TOKEN;
+  }
+  if (spec?.baseUrlField) config[spec.baseUrlField] = baseUrl;
+  return config;
+}
