@@ -1,0 +1,46 @@
+// Graph API calls for one destination: URLs, the access token and appsecret_proof. Reads carry the
+// token in the Authorization header and writes in the JSON body, so it is never in a URL.
+import { createHmac } from 'node:crypto';
+import { sendRequest, type HttpResponse } from '../http/request.js';
+
+export interface GraphClientOptions {
+  baseUrl: string; // checked, no trailing slash
+  apiVersion: string;
+  accessToken: string;
+  appSecret?: string;
+  timeoutMs: number;
+}
+
+export class GraphClient {
+  private readonly proof: string | undefined;
+
+  constructor(private readonly options: GraphClientOptions) {
+    // Apps with "Require App Secret" refuse calls without it; it binds the token to our app.
+    this.proof = options.appSecret ? createHmac('sha256', options.appSecret).update(options.accessToken).digest('hex') : undefined;
+  }
+
+  get(path: string[], query: Record<string, string>): Promise<HttpResponse> {
+    const params = new URLSearchParams(query);
+    if (this.proof) params.set('appsecret_proof', this.proof);
+    return sendRequest({
+      method: 'GET',
+      url: `${this.url(path)}?${params}`,
+      headers: { authorization: `Bearer ${this.options.accessToken}` },
+      timeoutMs: this.options.timeoutMs,
+    });
+  }
+
+  write(method: 'POST' | 'DELETE', path: string[], params: Record<string, unknown>): Promise<HttpResponse> {
+    const auth = { access_token: this.options.accessToken, ...(this.proof ? { appsecret_proof: this.proof } : {}) };
+    return sendRequest({ method, url: this.url(path), json: { ...auth, ...params }, timeoutMs: this.options.timeoutMs });
+  }
+
+  /** Values no message may contain. */
+  get secrets(): string[] {
+    return [this.options.accessToken, this.options.appSecret, this.proof].filter((s): s is string => !!s);
+  }
+
+  private url(path: string[]): string {
+    return [this.options.baseUrl, this.options.apiVersion, ...path.map(encodeURIComponent)].join('/');
+  }
+}

@@ -1,0 +1,74 @@
+// Meta Custom Audiences (customer lists): what the registry loads for `type: meta_custom_audiences`.
+import { registerSecret } from '../../core/secrets.js';
+import { checkBaseUrl } from '../http/base-url.js';
+import type { BatchResult, DeliveryBatch, Platform, PlatformContext, PlatformDefinition } from '../platform.js';
+import type { AudienceRef } from '../../core/manifest.js';
+import { resolveAudience } from './audience.js';
+import { metaCapabilities } from './capabilities.js';
+import { GraphClient } from './client.js';
+import type { MetaConfig } from './config.js';
+import { classifyGraphError, isRejection } from './errors.js';
+import { buildPayload } from './payload.js';
+
+const GRAPH_URL = 'https://graph.facebook.com';
+
+class MetaPlatform implements Platform {
+  readonly capabilities = metaCapabilities;
+  /** Two syncs resolving one name at once share the lookup, so they cannot both create it. */
+  private readonly resolving = new Map<string, Promise<string | null>>();
+
+  constructor(
+    private readonly client: GraphClient,
+    private readonly adAccountId: string,
+  ) {}
+
+  resolveAudience(ref: AudienceRef, options: { create: boolean }): Promise<string | null> {
+    const key = `${options.create}:${ref.id ?? ''}:${ref.name ?? ''}`;
+    let pending = this.resolving.get(key);
+    if (!pending) {
+      pending = resolveAudience(this.client, this.adAccountId, ref, options).finally(() => this.resolving.delete(key));
+      this.resolving.set(key, pending);
+    }
+    return pending;
+  }
+
+  async send(batch: DeliveryBatch): Promise<BatchResult> {
+    if (batch.rows.length === 0) return { accepted: 0, rejected: [] };
+    const payload = buildPayload(batch.kinds, batch.rows);
+    const response = await this.client.write(batch.op === 'add' ? 'POST' : 'DELETE', [batch.audienceId, 'users'], { payload });
+    if (response.status >= 200 && response.status < 300) return { accepted: batch.rows.length, rejected: [] };
+
+    const failure = classifyGraphError(response, { adAccountId: this.adAccountId, audienceId: batch.audienceId, secrets: this.client.secrets });
+    if (!isRejection(failure)) throw failure;
+    return { accepted: 0, rejected: batch.rows.map((_, index) => ({ index, reason: failure.reason, code: failure.code })) };
+  }
+}
+
+/**
+ * Where calls go: the sandbox's Meta simulator for sandbox targets (whether the runner passes the
+ * sandbox root or its /meta URL), else api_base_url, else Graph itself.
+ */
+function baseUrl(config: MetaConfig, context: PlatformContext): string {
+  if (context.sandboxBaseUrl) {
+    const root = checkBaseUrl(context.sandboxBaseUrl);
+    return root.endsWith('/meta') ? root : `${root}/meta`;
+  }
+  return config.api_base_url ? checkBaseUrl(config.api_base_url) : GRAPH_URL;
+}
+
+export const definition: PlatformDefinition<MetaConfig> = {
+  type: 'meta_custom_audiences',
+  capabilities: metaCapabilities,
+  create(config, context) {
+    registerSecret(config.access_token);
+    registerSecret(config.app_secret);
+    const client = new GraphClient({
+      baseUrl: baseUrl(config, context),
+      apiVersion: config.api_version,
+      accessToken: config.access_token,
+      appSecret: config.app_secret,
+      timeoutMs: config.timeout_ms,
+    });
+    return new MetaPlatform(client, config.ad_account_id);
+  },
+};

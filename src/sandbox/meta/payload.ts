@@ -1,0 +1,82 @@
+// Validation of the `payload` param of /users and /usersreplace, per the published contract:
+// a known schema, rows as long as the schema, hashed fields as SHA-256 lowercase hex. One bad value
+// fails the whole call, as Meta does; the message names the key and row, never the value.
+import { objectParam } from '../body.js';
+import { invalidParam, tooManyRows } from './errors.js';
+
+const MULTI_KEYS = new Set(['EXTERN_ID', 'EMAIL', 'PHONE', 'GEN', 'DOBY', 'DOBM', 'DOBD', 'LN', 'FN', 'FI', 'CT', 'ST', 'ZIP', 'MADID', 'COUNTRY']);
+
+/** Single-key schemas, and the multi-key set their values belong to, so members('EMAIL') sees both. */
+const SINGLE_KEYS: Record<string, string> = {
+  EMAIL_SHA256: 'EMAIL',
+  PHONE_SHA256: 'PHONE',
+  MOBILE_ADVERTISER_ID: 'MADID',
+};
+
+/** Sent as normalized plain text; everything else must be hashed. */
+const PLAIN_KEYS = new Set(['MADID', 'EXTERN_ID']);
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+export const MAX_ROWS_PER_REQUEST = 10_000;
+
+export interface ValidPayload {
+  /** The member-set key of each column. */
+  keys: string[];
+  rows: string[][];
+  /** Rows whose every field is empty: received but useless. */
+  invalidEntries: number;
+}
+
+export function validatePayload(param: unknown): ValidPayload {
+  const payload = objectParam(param);
+  if (payload === undefined) throw invalidParam('The parameter payload is required');
+  if (!payload || typeof payload !== 'object' || Array.isArray(payload)) throw invalidParam('param payload must be a JSON object');
+  const { schema, data, is_raw: isRaw } = payload as Record<string, unknown>;
+
+  const keys = schemaKeys(schema);
+  if (Array.isArray(schema) && isRaw !== true) throw invalidParam('is_raw must be true for a multi-key schema');
+
+  if (!Array.isArray(data) || data.length === 0) throw invalidParam('payload.data must be a non-empty array of rows');
+  if (data.length > MAX_ROWS_PER_REQUEST) throw tooManyRows();
+
+  const rows: string[][] = [];
+  let invalidEntries = 0;
+  data.forEach((raw: unknown, index) => {
+    // Single-key schemas also take bare values, as in Meta's own examples.
+    const row = typeof raw === 'string' && !Array.isArray(schema) ? [raw] : raw;
+    if (!Array.isArray(row) || row.length !== keys.length) {
+      throw invalidParam(`payload.data[${index}] must be an array of ${keys.length} value(s), one per schema key`);
+    }
+    row.forEach((value: unknown, column) => checkValue(value, keys[column]!, index));
+    if (row.every((value) => value === '')) invalidEntries++;
+    rows.push(row as string[]);
+  });
+  return { keys, rows, invalidEntries };
+}
+
+function schemaKeys(schema: unknown): string[] {
+  if (typeof schema === 'string') {
+    const key = SINGLE_KEYS[schema];
+    if (!key) throw invalidParam(`payload.schema '${schema.slice(0, 40)}' is not a supported single-key schema (${Object.keys(SINGLE_KEYS).join(', ')})`);
+    return [key];
+  }
+  if (!Array.isArray(schema) || schema.length === 0) throw invalidParam('payload.schema must be a non-empty array of schema keys');
+  const seen = new Set<string>();
+  for (const key of schema) {
+    if (typeof key !== 'string' || !MULTI_KEYS.has(key)) throw invalidParam(`payload.schema has an unknown key '${String(key).slice(0, 40)}'`);
+    if (seen.has(key)) throw invalidParam(`payload.schema names '${key}' twice`);
+    seen.add(key);
+  }
+  return schema as string[];
+}
+
+function checkValue(value: unknown, key: string, row: number): void {
+  if (typeof value !== 'string') throw invalidParam(`Invalid value for schema key ${key} at payload.data[${row}]: values must be strings`);
+  if (value === '' || PLAIN_KEYS.has(key)) return;
+  if (!SHA256_HEX.test(value)) {
+    throw invalidParam(
+      `Invalid value for schema key ${key} at payload.data[${row}]: expected an empty string or a SHA-256 hash as 64 lowercase hex characters`,
+    );
+  }
+}
