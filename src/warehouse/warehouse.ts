@@ -22,6 +22,7 @@ export interface Warehouse {
   columns(sql: string): Promise<string[]>;
   /** Large results, chunk by chunk, memory bounded by the chunk size. */
   stream<T = Row>(sql: string, params?: unknown[]): AsyncIterable<T[]>;
+  /** Commits when work resolves, rolls back when it throws; called inside another, joins it. */
   transaction<T>(work: (tx: Warehouse) => Promise<T>): Promise<T>;
   /** Small appends to persistent state tables, safe to call while a stream is open. */
   insertRows(table: string, rows: Row[]): Promise<void>;

@@ -94,7 +94,9 @@ export class DuckDbWarehouse implements Warehouse {
   }
 
   async transaction<T>(work: (tx: Warehouse) => Promise<T>): Promise<T> {
-    if (this.inTransaction) throw new Error('nested transactions are not supported');
+    // Nested work joins the open transaction: plan wraps everything, migrations included, in one
+    // transaction it rolls back.
+    if (this.inTransaction) return work(this);
     await this.execute('BEGIN TRANSACTION');
     this.inTransaction = true;
     try {
