@@ -1,0 +1,18 @@
+-- Roast Club members in their free trial at the end of as_of_date: the trial has started and
+-- not yet ended, and the member has neither converted to a paid plan nor cancelled.
+-- A customer has at most one open trial, but the GROUP BY makes the key unique whatever the data.
+SELECT
+  c.customer_id,
+  c.email,
+  c.ads_consent,
+  c.updated_at,
+  MAX(s.plan) AS plan,
+  MAX(s.trial_ends_at) AS trial_ends_at
+FROM crm.customers AS c
+JOIN crm.subscriptions AS s
+  ON s.customer_id = c.customer_id
+WHERE CAST(s.trial_started_at AS DATE) <= DATE '{{ var('as_of_date') }}'
+  AND CAST(s.trial_ends_at AS DATE) > DATE '{{ var('as_of_date') }}'
+  AND (s.converted_at IS NULL OR CAST(s.converted_at AS DATE) > DATE '{{ var('as_of_date') }}')
+  AND (s.cancelled_at IS NULL OR CAST(s.cancelled_at AS DATE) > DATE '{{ var('as_of_date') }}')
+GROUP BY c.customer_id, c.email, c.ads_consent, c.updated_at
