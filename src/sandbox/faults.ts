@@ -2,7 +2,7 @@
 // can be repeated; queued faults (failNext) make a test's failure path exact. What a fault looks
 // like on the wire (the throttle body, the header carrying the delay) is each simulator's business.
 
-export type FaultKind = 'error' | 'throttle' | 'reset' | 'timeout' | 'invalid_token';
+export type FaultKind = 'error' | 'throttle' | 'reset' | 'timeout' | 'invalid_token' | 'invalid_payload';
 
 export interface FaultOptions {
   seed?: number;
@@ -23,6 +23,10 @@ export interface Fault {
   kind: FaultKind;
   /** For 'throttle': the delay the platform announces (Meta rounds it down to whole minutes). */
   retryAfterMs?: number;
+  /** Only requests of this kind (e.g. 'add', 'remove') take the fault; others pass. */
+  op?: string;
+  /** Let this many matching requests pass first (fail the third batch, not the first). */
+  skip?: number;
 }
 
 const RATE_KINDS = [
@@ -33,7 +37,7 @@ const RATE_KINDS = [
 ] as const;
 
 export class FaultInjector {
-  private queue: Fault[] = [];
+  private queue: (Fault & { remaining: number })[] = [];
   private random: () => number;
 
   constructor(private readonly options: FaultOptions = {}) {
@@ -55,15 +59,21 @@ export class FaultInjector {
     return this.options.timeoutMs ?? 60_000;
   }
 
-  /** The next `count` faultable requests fail this way, before any random fault. */
+  /** After `extra.skip` matching requests pass, the next `count` fail this way, before any random fault. */
   failNext(count: number, kind: FaultKind, extra: Omit<Fault, 'kind'> = {}): void {
-    for (let i = 0; i < count; i++) this.queue.push({ kind, ...extra });
+    if (count > 0) this.queue.push({ kind, ...extra, remaining: count });
   }
 
   /** The fault for one request, if any. One PRNG draw per call, so the sequence depends only on the seed. */
-  next(): Fault | undefined {
-    const queued = this.queue.shift();
-    if (queued) return queued;
+  next(op?: string): Fault | undefined {
+    const index = this.queue.findIndex((f) => f.op === undefined || f.op === op);
+    const queued = index >= 0 ? this.queue[index]! : undefined;
+    if (queued && (queued.skip ?? 0) > 0) {
+      queued.skip!--;
+    } else if (queued) {
+      if (--queued.remaining === 0) this.queue.splice(index, 1);
+      return { kind: queued.kind, retryAfterMs: queued.retryAfterMs };
+    }
     const draw = this.random();
     let edge = 0;
     for (const [field, kind] of RATE_KINDS) {

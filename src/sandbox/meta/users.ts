@@ -15,7 +15,7 @@ export async function changeUsers(env: MetaEnv, ex: Exchange, audienceId: string
   if (audience) ex.account = audience.adAccountId; // so even a fault's answer carries the usage header
 
   if (env.faults.latencyMs > 0) await sleep(env.faults.latencyMs);
-  const fault = env.faults.next();
+  const fault = env.faults.next(op);
   if (fault) return injected(env, ex, fault);
 
   authenticate(env, ex);
@@ -49,6 +49,9 @@ function injected(env: MetaEnv, ex: Exchange, fault: Fault): SimReply {
       throw unavailable();
     case 'invalid_token':
       throw invalidToken();
+    case 'invalid_payload':
+      // What Meta answers when a payload breaks a rule: the whole request's rows are refused.
+      throw invalidParam('(#100) Invalid parameter');
     case 'throttle':
       ex.usage = { callCount: 100, regainMs: fault.retryAfterMs ?? 0 };
       throw throttled();
