@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { AUDSYNC_VERSION } from '../core/version.js';
 import { EXIT } from '../core/result.js';
 import { registerCompile } from './commands/compile.js';
+import { registerInit } from './commands/init.js';
 import { registerRun } from './commands/run.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { registerStatus } from './commands/status.js';
@@ -21,6 +22,7 @@ const program = new Command('audsync')
   .showHelpAfterError()
   .exitOverride();
 
+registerInit(program);
 registerValidate(program);
 registerCompile(program);
 registerRun(program, 'plan');

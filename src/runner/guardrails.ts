@@ -29,7 +29,9 @@ export function checkGuardrails(g: Guardrails, c: DeltaCounts): GuardrailVerdict
       `would add ${fmt(c.added)} to an audience of ${fmt(c.audienceSize)} members (${pct(c.added, c.audienceSize).toFixed(1)}%), above max_add_percent ${g.maxAddPercent}`,
     );
   }
-  if (g.minMembers !== undefined && c.members < g.minMembers) {
+  // An empty model for an empty audience sends nothing, so there is nothing to protect.
+  const noop = c.audienceSize === 0 && c.members === 0;
+  if (g.minMembers !== undefined && c.members < g.minMembers && !noop) {
     violations.push(`the model has ${fmt(c.members)} eligible members, below min_members ${g.minMembers}`);
   }
   return { passed: violations.length === 0, violations };

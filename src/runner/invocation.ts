@@ -42,7 +42,7 @@ export async function runInvocation(manifest: Manifest, options: RunOptions): Pr
     invocationId,
     warehouse,
     dialect,
-    tables: stateTables(dialect, project.stateSchema),
+    tables: stateTables(dialect, project.stateSchema, warehouse.catalog),
     platforms,
     logger,
   };

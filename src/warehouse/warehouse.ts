@@ -14,6 +14,12 @@ export type Row = Record<string, unknown>;
 
 export interface Warehouse {
   readonly capabilities: WarehouseCapabilities;
+  /**
+   * Where the state schema lives when schemas are qualified by catalog (DuckDB: the database file's
+   * catalog). State tables are then written catalog.schema.table, so a schema named like the
+   * catalog (audsync.duckdb with state_schema audsync) is never ambiguous.
+   */
+  readonly catalog?: string;
   /** One statement, or several separated by ';' where the engine allows it. */
   execute(sql: string, params?: unknown[]): Promise<void>;
   /** Small results only: counts, audit reads. Values come back as JS primitives (bigint -> number). */

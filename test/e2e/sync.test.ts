@@ -170,3 +170,20 @@ describe('a segment kept equal to a Meta audience', () => {
     expect(p.sandbox.meta.audiences().map((a) => a.id)).toEqual([id]);
   });
 });
+
+describe('a DuckDB file named like the state schema (contract.md: audsync.duckdb, state_schema audsync)', () => {
+  it('runs, re-runs and reports status without ambiguous names', async () => {
+    const q = await createProject({ databaseFile: 'audsync.duckdb' });
+    try {
+      await q.writeCustomers(base);
+      expect((await q.run()).syncs[0]).toMatchObject({ status: 'success', added: 4 });
+      expect((await q.run()).syncs[0]).toMatchObject({ status: 'success', added: 0 });
+      expect(q.audienceHashes()).toEqual(expectedHashes(base));
+      const status = await q.cli(['status', '--json']);
+      expect(status.code).toBe(0);
+      expect(JSON.parse(status.stdout).syncs[0].last_run).toMatchObject({ status: 'success', members: 4 });
+    } finally {
+      await q.cleanup();
+    }
+  });
+});

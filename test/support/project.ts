@@ -47,12 +47,14 @@ export interface ProjectOptions {
   modelExtra?: string; // YAML lines appended to the model file
   syncExtra?: string; // YAML lines appended under the sync (indented 4)
   defaults?: string; // YAML for `defaults:` (indented 2)
+  databaseFile?: string; // DuckDB state file name, default state.duckdb
 }
 
 export async function createProject(options: ProjectOptions = {}): Promise<TestProject> {
   const dir = await mkdtemp(join(tmpdir(), 'audsync-e2e-'));
   const sandbox = await startSandbox();
   const audienceName = 'Recent buyers';
+  const databaseFile = options.databaseFile ?? 'state.duckdb';
   await mkdir(join(dir, 'models'));
   await mkdir(join(dir, 'destinations'));
   await mkdir(join(dir, 'data'));
@@ -62,7 +64,7 @@ export async function createProject(options: ProjectOptions = {}): Promise<TestP
 target: local
 targets:
   local:
-    warehouse: { type: duckdb, path: state.duckdb }
+    warehouse: { type: duckdb, path: ${databaseFile} }
 state_schema: audsync
 defaults:
 ${options.defaults ?? '  guardrails: { max_remove_percent: 100, min_members: 0 }'}
@@ -130,7 +132,7 @@ api_base_url: ${sandbox.urlFor('meta')}
       return audience ? sandbox.meta.members(audience.id, 'EMAIL') : [];
     },
     async query(sql) {
-      const db = await DuckDBInstance.create(join(dir, 'state.duckdb'));
+      const db = await DuckDBInstance.create(join(dir, databaseFile));
       const c = await db.connect();
       try {
         const reader = await c.runAndReadAll(sql);

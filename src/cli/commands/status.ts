@@ -32,7 +32,7 @@ export function registerStatus(program: Command): void {
       const wh = await definition.connect(config, { projectDir: manifest.project.projectDir });
       let rows: RunRow[] = [];
       try {
-        const t = stateTables(sqlDialect(wh.capabilities.dialect), manifest.project.stateSchema);
+        const t = stateTables(sqlDialect(wh.capabilities.dialect), manifest.project.stateSchema, wh.catalog);
         rows = await wh
           .query<RunRow>(
             `SELECT sync_id, status, started_at, finished_at, members, added, removed, changed, failed, audience_id, error_message

@@ -21,6 +21,7 @@ export const duckdbCapabilities: WarehouseCapabilities = {
 export class DuckDbWarehouse implements Warehouse {
   readonly capabilities = duckdbCapabilities;
   private writer: DuckDBConnection | undefined;
+  catalog: string | undefined;
   private inTransaction = false;
 
   private constructor(
@@ -52,6 +53,8 @@ export class DuckDbWarehouse implements Warehouse {
     const main = await instance.connect();
     const warehouse = new DuckDbWarehouse(instance, main, setup);
     await warehouse.prepare(main);
+    const [row] = await warehouse.query<{ name: string }>('SELECT current_database() AS name');
+    warehouse.catalog = row?.name;
     return warehouse;
   }
 

@@ -2,20 +2,21 @@
 // contract: never edit a released migration; add the next number. New columns go at the end.
 import type { SqlDialect } from './dialect.js';
 import { IDENTIFIER_KINDS } from '../../core/identifiers.js';
+import { schemaRef } from './names.js';
 
 export interface Migration {
   version: number;
   name: string;
-  statements(d: SqlDialect, schema: string): string[];
+  statements(d: SqlDialect, schema: string, catalog?: string): string[];
 }
 
 export const migrations: Migration[] = [
   {
     version: 1,
     name: 'state and audit tables',
-    statements: (d, s) => {
+    statements: (d, s, catalog) => {
       const { text, bigint, int, timestamp } = d.types;
-      const q = (t: string) => `${d.quoteIdent(s)}.${t}`;
+      const q = (t: string) => `${schemaRef(d, s, catalog)}.${t}`;
       const hashColumns = IDENTIFIER_KINDS.map((k) => `  ${k}_hash ${text}`).join(',\n');
       return [
         `CREATE TABLE ${q('audsync_runs')} (
@@ -119,10 +120,11 @@ ${hashColumns},
   },
 ];
 
-export function migrationsTableSql(d: SqlDialect, schema: string): string[] {
+export function migrationsTableSql(d: SqlDialect, schema: string, catalog?: string): string[] {
+  const ref = schemaRef(d, schema, catalog);
   return [
-    `CREATE SCHEMA IF NOT EXISTS ${d.quoteIdent(schema)}`,
-    `CREATE TABLE IF NOT EXISTS ${d.quoteIdent(schema)}.audsync_migrations (
+    `CREATE SCHEMA IF NOT EXISTS ${ref}`,
+    `CREATE TABLE IF NOT EXISTS ${ref}.audsync_migrations (
   version ${d.types.int} NOT NULL PRIMARY KEY,
   name ${d.types.text} NOT NULL,
   applied_at ${d.types.timestamp} NOT NULL,

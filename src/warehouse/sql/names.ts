@@ -14,8 +14,13 @@ export interface StateTables {
   migrations: string;
 }
 
-export function stateTables(d: SqlDialect, schema: string): StateTables {
-  const q = (t: string) => `${d.quoteIdent(schema)}.${t}`;
+/** The state schema, qualified by its catalog when there is one. */
+export function schemaRef(d: SqlDialect, schema: string, catalog?: string): string {
+  return catalog ? `${d.quoteIdent(catalog)}.${d.quoteIdent(schema)}` : d.quoteIdent(schema);
+}
+
+export function stateTables(d: SqlDialect, schema: string, catalog?: string): StateTables {
+  const q = (t: string) => `${schemaRef(d, schema, catalog)}.${t}`;
   return {
     runs: q('audsync_runs'),
     changes: q('audsync_changes'),
