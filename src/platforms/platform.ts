@@ -38,8 +38,6 @@ export interface BatchResult {
 
 export interface PlatformContext {
   logger: Logger;
-  /** The sandbox's base URL when the target has `sandbox: true`. */
-  sandboxBaseUrl?: string;
 }
 
 export interface Platform {

@@ -195,13 +195,6 @@ describe('HTTP helpers', () => {
     expect(() => platform({ api_base_url: 'http://graph.example.com' })).toThrow(/loopback/);
   });
 
-  it('uses the sandbox URL given by the runner for sandbox targets', async () => {
-    sandbox = await startSandbox();
-    const config = metaConfigSchema.parse({ ad_account_id: ACT, access_token: SANDBOX_TOKEN });
-    const meta = definition.create(config, { logger: silentLogger, sandboxBaseUrl: sandbox.url });
-    expect(await meta.resolveAudience({ name: 'Demo' }, { create: true })).toBe(sandbox.meta.audiences()[0]!.id);
-  });
-
   it('reports a refused connection as RetriableError naming only the host', async () => {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

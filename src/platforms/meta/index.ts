@@ -1,7 +1,7 @@
 // Meta Custom Audiences (customer lists): what the registry loads for `type: meta_custom_audiences`.
 import { registerSecret } from '../../core/secrets.js';
 import { checkBaseUrl } from '../http/base-url.js';
-import type { BatchResult, DeliveryBatch, Platform, PlatformContext, PlatformDefinition } from '../platform.js';
+import type { BatchResult, DeliveryBatch, Platform, PlatformDefinition } from '../platform.js';
 import type { AudienceRef } from '../../core/manifest.js';
 import { resolveAudience } from './audience.js';
 import { metaCapabilities } from './capabilities.js';
@@ -44,26 +44,19 @@ class MetaPlatform implements Platform {
   }
 }
 
-/**
- * Where calls go: the sandbox's Meta simulator for sandbox targets (whether the runner passes the
- * sandbox root or its /meta URL), else api_base_url, else Graph itself.
- */
-function baseUrl(config: MetaConfig, context: PlatformContext): string {
-  if (context.sandboxBaseUrl) {
-    const root = checkBaseUrl(context.sandboxBaseUrl);
-    return root.endsWith('/meta') ? root : `${root}/meta`;
-  }
+/** Where calls go: api_base_url (a sandbox target sets it to the simulator) or Graph itself. */
+function baseUrl(config: MetaConfig): string {
   return config.api_base_url ? checkBaseUrl(config.api_base_url) : GRAPH_URL;
 }
 
 export const definition: PlatformDefinition<MetaConfig> = {
   type: 'meta_custom_audiences',
   capabilities: metaCapabilities,
-  create(config, context) {
+  create(config) {
     registerSecret(config.access_token);
     registerSecret(config.app_secret);
     const client = new GraphClient({
-      baseUrl: baseUrl(config, context),
+      baseUrl: baseUrl(config),
       apiVersion: config.api_version,
       accessToken: config.access_token,
       appSecret: config.app_secret,
