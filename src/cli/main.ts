@@ -35,8 +35,13 @@ try {
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) {
-    // --help and --version end here too, with exit code 0.
+    // --help and --version end here too, with exit code 0. Commander has already printed the
+    // message to stderr; with --json, stdout still gets its one JSON document.
     process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (error.exitCode !== 0 && process.argv.includes('--json')) {
+      const message = error.message.replace(/^error: /, '');
+      process.stdout.write(JSON.stringify({ status: 'error', error: { type: 'usage', message, hint: 'see audsync --help', issues: [] } }) + '\n');
+    }
   } else {
     const argv = process.argv;
     const failure = classify(error);

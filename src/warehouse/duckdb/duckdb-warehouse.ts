@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { LockedError, WarehouseError } from '../../core/errors.js';
+import { scrubEngineMessage } from '../scrub.js';
 import type { Row, Warehouse, WarehouseCapabilities, WarehouseContext } from '../warehouse.js';
 import type { DuckDbConfig } from './config.js';
 import { toJs } from './values.js';
@@ -71,7 +72,7 @@ export class DuckDbWarehouse implements Warehouse {
       const reader = await this.main.runAndReadAll(sql, params as DuckDBValue[] | undefined);
       return reader.getRowObjectsJS().map((row) => toJs(row) as T);
     } catch (error) {
-      throw wrap(error);
+      throw wrap(error, sql);
     }
   }
 
@@ -80,7 +81,7 @@ export class DuckDbWarehouse implements Warehouse {
       const reader = await this.main.runAndReadAll(`SELECT * FROM (${sql}) AS q LIMIT 0`);
       return reader.columnNames();
     } catch (error) {
-      throw wrap(error);
+      throw wrap(error, sql);
     }
   }
 
@@ -89,10 +90,14 @@ export class DuckDbWarehouse implements Warehouse {
     try {
       result = await this.main.stream(sql, params as DuckDBValue[] | undefined);
     } catch (error) {
-      throw wrap(error);
+      throw wrap(error, sql);
     }
-    for await (const rows of result.yieldRowObjectJs()) {
-      yield rows.map((row) => toJs(row) as T);
+    try {
+      for await (const rows of result.yieldRowObjectJs()) {
+        yield rows.map((row) => toJs(row) as T);
+      }
+    } catch (error) {
+      throw wrap(error, sql);
     }
   }
 
@@ -140,7 +145,7 @@ export class DuckDbWarehouse implements Warehouse {
     try {
       await connection.run(sql, params as DuckDBValue[] | undefined);
     } catch (error) {
-      throw wrap(error);
+      throw wrap(error, sql);
     }
   }
 }
@@ -171,7 +176,8 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function wrap(error: unknown): Error {
+/** Every engine error becomes a WarehouseError whose message holds no data from the rows. */
+function wrap(error: unknown, sql: string): Error {
   if (error instanceof WarehouseError || error instanceof LockedError) return error;
-  return new WarehouseError('duckdb', errorMessage(error), { cause: error });
+  return new WarehouseError('duckdb', scrubEngineMessage(errorMessage(error), sql));
 }
