@@ -21,7 +21,7 @@ export function createLogger(options: { level?: string; format?: LogFormat; dest
   } satisfies pino.LoggerOptions;
   if (options.destination) return pino(base, options.destination as pino.DestinationStream);
   if (format === 'pretty') {
-    return pino({ ...base, transport: { target: 'pino-pretty', options: { destination: 2, colorize: true, translateTime: 'SYS:HH:MM:ss' } } });
+    return pino({ ...base, transport: { target: 'pino-pretty', options: { destination: 2, colorize: true, translateTime: 'SYS:HH:MM:ss', singleLine: true, ignore: 'invocation_id' } } });
   }
   return pino(base, pino.destination({ fd: 2, sync: true }));
 }
