@@ -12,7 +12,7 @@ import { finishRunSql, insertRunSql } from '../warehouse/sql/audit.js';
 import { commitSql } from '../warehouse/sql/commit.js';
 import { literal } from '../warehouse/sql/dialect.js';
 import { audienceSizeSql, deltaCountsSql, deltaSql, memberCountsSql, partCountsSql, partsSql, type SyncSqlSpec } from '../warehouse/sql/delta.js';
-import { memberResultsSql, resultCountsSql, rowsToSendSql } from '../warehouse/sql/outcome.js';
+import { holdBackAddsSql, memberResultsSql, resultCountsSql, rowsToSendSql } from '../warehouse/sql/outcome.js';
 import type { RunContext } from './context.js';
 import { checkGuardrails } from './guardrails.js';
 import { acquireLock, releaseLock } from './lock.js';
@@ -158,6 +158,10 @@ export async function runSync(ctx: RunContext, p: PreparedSync, modelError?: unk
     const ops = (['remove', 'add'] as const).filter((op) => result.rows_to_send[op] > 0);
     for (const op of ops) {
       if (stopped) break;
+      if (op === 'add' && ops.includes('remove')) {
+        await writer.flush();
+        await wh.execute(holdBackAddsSql(d, spec, t.deliveries, runId, now()));
+      }
       const summary = await deliver({
         platform: client.platform,
         audienceId: audienceId!,

@@ -134,6 +134,38 @@ describe('delivery failures', () => {
     expect(next).toMatchObject({ status: 'success', added: 1 });
     expect(p.audienceHashes()).toEqual(expectedHashes(changed));
   });
+
+  it('a newcomer sharing the email of a held-back member is not recorded as sent, and arrives next run', async () => {
+    p = await createProject();
+    const before: Customer[] = [
+      { customer_id: 'M', email: 'x@example.com', ads_consent: true },
+      { customer_id: 'E', email: 'e@example.com', ads_consent: true },
+    ];
+    await p.writeCustomers(before);
+    await p.run();
+    // M moves to y; N joins with y; P and Q arrive too, so one add request spans y's row id.
+    const after: Customer[] = [
+      { customer_id: 'M', email: 'y@example.com', ads_consent: true },
+      { customer_id: 'E', email: 'e@example.com', ads_consent: true },
+      { customer_id: 'N', email: 'y@example.com', ads_consent: true },
+      { customer_id: 'P', email: 'p@example.com', ads_consent: true },
+      { customer_id: 'Q', email: 'q@example.com', ads_consent: true },
+    ];
+    await p.writeCustomers(after);
+    p.sandbox.meta.failNext(1, 'invalid_payload', { op: 'remove' });
+    const s = (await p.run()).syncs[0]!;
+    expect(s).toMatchObject({ status: 'partial', added: 2, failed: 2 });
+    const failed = await changes('failed');
+    expect(failed.map((c) => [c.member_key, c.error_code])).toEqual([
+      ['M', '100'],
+      ['N', 'held_back'],
+    ]);
+    expect(p.audienceHashes()).not.toContain(emailHash('y@example.com'));
+
+    const next = (await p.run()).syncs[0]!;
+    expect(next).toMatchObject({ status: 'success', failed: 0 });
+    expect(p.audienceHashes()).toEqual(expectedHashes(after));
+  });
 });
 
 /** Rewrites the destination with a small batch size, so one sync makes several requests. */

@@ -1,5 +1,6 @@
 // Cuts a stream of delivery rows into request-sized batches by rows and by bytes. Rows arrive in
-// row_id order, so every batch is a contiguous range of row ids: its outcome is one record.
+// row_id order, so a batch's outcome is one record for the range first..last; ids inside may have
+// gaps (rows held back), which is why each batch keeps its row ids for per-row rejections.
 import type { HashedRow, IdentifierKind } from '../../core/identifiers.js';
 
 export interface DeliveryRow {
@@ -10,6 +11,7 @@ export interface DeliveryRow {
 export interface Batch {
   firstRowId: number;
   lastRowId: number;
+  rowIds: number[];
   rows: HashedRow[];
 }
 
@@ -23,6 +25,7 @@ export async function* batches(
   limits: { maxRows: number; maxBytes?: number },
 ): AsyncGenerator<Batch> {
   let rows: HashedRow[] = [];
+  let rowIds: number[] = [];
   let first = -1;
   let last = -1;
   let bytes = 0;
@@ -42,15 +45,17 @@ export async function* batches(
       const rowId = Number(record.row_id);
       const full = rows.length >= limits.maxRows || (limits.maxBytes !== undefined && rows.length > 0 && bytes + size > limits.maxBytes);
       if (full) {
-        yield { firstRowId: first, lastRowId: last, rows };
+        yield { firstRowId: first, lastRowId: last, rowIds, rows };
         rows = [];
+        rowIds = [];
         bytes = 0;
       }
       if (rows.length === 0) first = rowId;
       rows.push(values);
+      rowIds.push(rowId);
       last = rowId;
       bytes += size;
     }
   }
-  if (rows.length > 0) yield { firstRowId: first, lastRowId: last, rows };
+  if (rows.length > 0) yield { firstRowId: first, lastRowId: last, rowIds, rows };
 }

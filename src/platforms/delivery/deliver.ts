@@ -75,7 +75,8 @@ async function sendWithRetries(o: DeliverOptions, batch: Batch, summary: Deliver
       const rejected = [...new Map(result.rejected.map((r) => [r.index, r])).values()];
       await o.onOutcome({ ...base, status: 'sent', attempts: attempt });
       for (const r of rejected) {
-        const rowId = batch.firstRowId + r.index; // row ids in a batch are contiguous
+        const rowId = batch.rowIds[r.index];
+        if (rowId === undefined) throw new Error(`the platform rejected row ${r.index} of a ${batch.rows.length}-row request`);
         await o.onOutcome({
           op: o.op,
           firstRowId: rowId,

@@ -5,22 +5,32 @@ import { literal, type SqlDialect } from './dialect.js';
 import { scratch } from './names.js';
 import type { SyncSqlSpec } from './delta.js';
 
-/** The rows of one op to send, in row_id order; adds skip rows of members whose removal failed. */
+/**
+ * Holds back the add rows of members whose removal failed, recording each as failed before any add
+ * is sent: a member changing identifiers must not gain new ones at the platform while its old ones
+ * could not be removed (the snapshot describes the old state or the new, never both). Recorded as
+ * outcomes, held-back rows also stay failed when a sent request's row range spans them.
+ */
+export function holdBackAddsSql(d: SqlDialect, spec: SyncSqlSpec, deliveries: string, runId: string, nowIso: string): string {
+  const parts = d.quoteIdent(scratch.parts(spec.index));
+  return `INSERT INTO ${deliveries} (run_id, sync_id, op, first_row_id, last_row_id, row_count, status, attempts, error_code, error_message, finished_at)
+SELECT DISTINCT ${literal(runId)}, ${literal(spec.syncId)}, 'add', a.row_id, a.row_id, 1, 'failed', 0, 'held_back',
+  'not sent: the old identifiers of a member sharing this row could not be removed', ${d.timestamp(nowIso)}
+FROM ${parts} a
+JOIN ${parts} r ON r.member_key = a.member_key AND r.op = 'remove'
+JOIN (${rowOutcomesSql(d, spec, deliveries, runId)}) ro ON ro.row_id = r.row_id
+WHERE a.op = 'add' AND NOT ro.ok`;
+}
+
+/** The rows of one op to send, in row_id order, skipping rows held back in this run. */
 export function rowsToSendSql(d: SqlDialect, spec: SyncSqlSpec, op: 'add' | 'remove', deliveries: string, runId: string): string {
   const parts = d.quoteIdent(scratch.parts(spec.index));
   const kinds = spec.identifiers.map((i) => i.kind);
-  // A member changing identifiers must not gain new ones at the platform while its old ones could
-  // not be removed: the snapshot can describe the old state or the new, not both.
-  const blocked =
-    op === 'add'
-      ? `\n  AND p.row_id NOT IN (
-    SELECT a.row_id FROM ${parts} a JOIN ${parts} r ON r.member_key = a.member_key AND r.op = 'remove'
-    JOIN (${rowOutcomesSql(d, spec, deliveries, runId)}) ro ON ro.row_id = r.row_id
-    WHERE a.op = 'add' AND NOT ro.ok)`
-      : '';
   return `SELECT DISTINCT p.row_id, ${kinds.map((k) => `p.${k}`).join(', ')}
 FROM ${parts} p
-WHERE p.op = ${literal(op)}${blocked}
+WHERE p.op = ${literal(op)}
+  AND p.row_id NOT IN (SELECT first_row_id FROM ${deliveries}
+    WHERE run_id = ${literal(runId)} AND sync_id = ${literal(spec.syncId)} AND error_code = 'held_back' AND op = ${literal(op)})
 ORDER BY p.row_id`;
 }
 
@@ -64,7 +74,9 @@ SELECT member_key, op,
   CASE
     WHEN remove_failed = 1 THEN 'keep'
     WHEN op = 'remove' THEN 'delete'
-    WHEN add_failed = 1 THEN CASE WHEN op = 'change' THEN 'delete' ELSE 'keep' END
+    -- The add failed: if this run removed the member's old identifiers, the platform holds none of
+    -- its own any more (delete); if nothing was removed it still holds the old ones (keep).
+    WHEN add_failed = 1 THEN CASE WHEN has_remove = 1 THEN 'delete' ELSE 'keep' END
     ELSE 'upsert'
   END AS action,
   CASE WHEN remove_failed = 1 OR add_failed = 1 THEN coalesce(error_code, 'not_sent') END AS error_code,
