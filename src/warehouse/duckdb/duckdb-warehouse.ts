@@ -50,7 +50,8 @@ export class DuckDbWarehouse implements Warehouse {
       throw new WarehouseError('duckdb', `cannot open ${config.path}: ${message}`);
     }
     // Relative paths in models and init SQL (read_csv('data/x.csv')) resolve from the project dir.
-    const setup = [`SET file_search_path = '${context.projectDir.replace(/'/g, "''")}'`, ...loadInitSql(config, context)];
+    // Timestamps are UTC (contract.md), whatever the machine's zone: casts of source timestamps too.
+    const setup = [`SET TimeZone = 'UTC'`, `SET file_search_path = '${context.projectDir.replace(/'/g, "''")}'`, ...loadInitSql(config, context)];
     const main = await instance.connect();
     const warehouse = new DuckDbWarehouse(instance, main, setup);
     await warehouse.prepare(main);

@@ -12,9 +12,22 @@ export interface NormalizedIdentifier {
   rule: IdentifierRule;
 }
 
-/** The model's SQL as a subquery: trailing ';' dropped, a newline so a trailing '--' comment cannot swallow the ')'. */
+/**
+ * The model's SQL as a subquery. Trailing ';' go, with any comment lines after them ("SELECT ...;
+ * -- owner: crm"); the closing ')' goes on its own line so a last '--' comment cannot swallow it.
+ */
 export function modelSubquery(model: ModelDef): string {
-  return `(\n${model.sql.trim().replace(/;+\s*$/, '')}\n)`;
+  let sql = model.sql.trim();
+  for (;;) {
+    const next = sql
+      .replace(/(^|\n)[ \t]*--[^\n]*$/, '')
+      .replace(/;[ \t]*--[^\n]*$/, ';')
+      .replace(/;+\s*$/, '')
+      .trim();
+    if (next === sql) break;
+    sql = next;
+  }
+  return `(\n${sql}\n)`;
 }
 
 export function describeModelSql(model: ModelDef): string {

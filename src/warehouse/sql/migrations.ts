@@ -44,7 +44,7 @@ export const migrations: Migration[] = [
   no_consent ${bigint},
   rows_sent ${bigint},
   requests ${bigint},
-  full_refresh BOOLEAN
+  full_refresh ${d.types.bool}
 )`,
         `CREATE TABLE ${q('audsync_changes')} (
   run_id ${text} NOT NULL,

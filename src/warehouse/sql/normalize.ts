@@ -5,6 +5,9 @@ import type { IdentifierRule } from '../../core/identifiers.js';
 import type { SqlDialect } from './dialect.js';
 
 const SHA256_HEX = '[0-9a-f]{64}';
+// Whitespace as JavaScript's \s knows it. RE2 (DuckDB) and Postgres read \s as ASCII only, so a
+// no-break space pasted from a web form would otherwise stay inside the address and be hashed.
+const WHITESPACE = '[\\s\u000b\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]';
 // Deliberately permissive: one '@', no whitespace, a dot in the domain. Platforms match, we only
 // refuse what can never match.
 const EMAIL = '[^@\\s]+@[^@\\s]+\\.[^@\\s]+';
@@ -14,12 +17,12 @@ type Rule = (d: SqlDialect, column: string) => string;
 const rules: Record<string, Rule> = {
   // Trim, drop inner whitespace, lowercase (Meta, Google, TikTok, LinkedIn, Snap all agree on this much).
   email: (d, column) => {
-    const v = `lower(${d.regexReplaceAll(`CAST(${column} AS ${d.types.text})`, '\\s+', '')})`;
+    const v = `lower(${d.regexReplaceAll(`CAST(${column} AS ${d.types.text})`, `${WHITESPACE}+`, '')})`;
     return `CASE WHEN ${d.regexFullMatch(v, SHA256_HEX)} OR ${d.regexFullMatch(v, EMAIL)} THEN ${v} END`;
   },
   // Any non-empty text, trimmed (external ids, member keys).
   trimmed: (d, column) => {
-    const v = d.regexReplaceAll(`CAST(${column} AS ${d.types.text})`, '^\\s+|\\s+$', '');
+    const v = d.regexReplaceAll(`CAST(${column} AS ${d.types.text})`, `^${WHITESPACE}+|${WHITESPACE}+$`, '');
     return `NULLIF(${v}, '')`;
   },
 };
