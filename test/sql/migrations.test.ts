@@ -1,0 +1,134 @@
+// migrations.ts through migrate(): the state schema is the analysts' contract (contract.md), so its
+// tables and column order are checked against the contract's lists, on a real DuckDB.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AUDSYNC_VERSION } from '../../src/core/version.js';
+import { migrate } from '../../src/runner/state.js';
+import { migrations, migrationsTableSql } from '../../src/warehouse/sql/migrations.js';
+import { postgresDialect } from '../../src/warehouse/sql/dialects/postgres.js';
+import { columnsOf, d, openDb, SCHEMA, type TestDb } from './support.js';
+
+// contract.md, "Audit tables": the documented columns, in the documented order.
+const CONTRACT = {
+  audsync_runs: [
+    'run_id', 'invocation_id', 'sync_id', 'model', 'destination', 'audience_id', 'mode', 'target', 'status', 'started_at', 'finished_at',
+    'members', 'added', 'removed', 'changed', 'failed', 'invalid', 'held_out', 'error_message', 'model_sql_sha256', 'audsync_version',
+  ],
+  audsync_changes: ['run_id', 'sync_id', 'member_key', 'op', 'status', 'attempt', 'error_code', 'error_message', 'source_updated_at', 'sent_at'],
+  audsync_holdouts: ['model', 'member_key', 'group', 'salt', 'assigned_at'],
+};
+const HASH_COLUMNS = ['email', 'phone', 'first_name', 'last_name', 'zip', 'city', 'state', 'country', 'maid', 'external_id'].map((k) => `${k}_hash`);
+const STATE_TABLES = [
+  'audsync_changes', 'audsync_deliveries', 'audsync_holdouts', 'audsync_locks', 'audsync_migrations',
+  'audsync_retries', 'audsync_runs', 'audsync_snapshots', 'audsync_sync_state',
+];
+
+let db: TestDb;
+beforeEach(async () => {
+  db = await openDb();
+});
+afterEach(async () => {
+  await db.close();
+});
+
+const tablesIn = async (schema: string) =>
+  (
+    await db.query<{ table_name: string }>(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = '${schema}' ORDER BY table_name`,
+    )
+  ).map((r) => r.table_name);
+
+describe('migrate() on DuckDB', () => {
+  it('creates exactly the state tables, in the state schema only', async () => {
+    expect(await migrate(db.wh, d, SCHEMA)).toEqual([1]);
+    expect(await tablesIn(SCHEMA)).toEqual(STATE_TABLES);
+    expect(await tablesIn('main')).toEqual([]);
+  });
+
+  it('audsync_runs starts with the contract columns in contract order; extras only after', async () => {
+    await migrate(db.wh, d, SCHEMA);
+    const columns = await columnsOf(db.wh, 'audsync_runs');
+    expect(columns.slice(0, CONTRACT.audsync_runs.length)).toEqual(CONTRACT.audsync_runs);
+    const extras = columns.slice(CONTRACT.audsync_runs.length);
+    expect(extras).toEqual(expect.arrayContaining(['no_consent', 'rows_sent', 'requests', 'full_refresh']));
+    expect(extras.filter((c) => CONTRACT.audsync_runs.includes(c))).toEqual([]);
+  });
+
+  it('audsync_changes and audsync_holdouts have exactly the contract columns', async () => {
+    await migrate(db.wh, d, SCHEMA);
+    expect(await columnsOf(db.wh, 'audsync_changes')).toEqual(CONTRACT.audsync_changes);
+    expect(await columnsOf(db.wh, 'audsync_holdouts')).toEqual(CONTRACT.audsync_holdouts);
+  });
+
+  it('audsync_snapshots: sync, member key, one hash column per identifier kind, fingerprint, sync times', async () => {
+    await migrate(db.wh, d, SCHEMA);
+    expect(await columnsOf(db.wh, 'audsync_snapshots')).toEqual([
+      'sync_id', 'member_key', ...HASH_COLUMNS, 'fingerprint', 'first_synced_at', 'last_synced_at',
+    ]);
+  });
+
+  it('stores member keys as text and timestamps as TIMESTAMP', async () => {
+    await migrate(db.wh, d, SCHEMA);
+    const types = await db.query<{ table_name: string; column_name: string; data_type: string }>(
+      `SELECT table_name, column_name, data_type FROM information_schema.columns
+       WHERE table_schema = '${SCHEMA}' AND (column_name = 'member_key' OR column_name LIKE '%\\_at' ESCAPE '\\')
+       ORDER BY table_name, column_name`,
+    );
+    expect(types.length).toBeGreaterThan(10);
+    for (const c of types) expect(`${c.table_name}.${c.column_name}:${c.data_type}`).toMatch(c.column_name === 'member_key' ? /:VARCHAR$/ : /:TIMESTAMP$/);
+  });
+
+  it('records version 1 in audsync_migrations, with its name and the audsync version', async () => {
+    await migrate(db.wh, d, SCHEMA);
+    const rows = await db.query<{ version: number; name: string; audsync_version: string; applied_at: Date }>(
+      `SELECT version, name, audsync_version, applied_at FROM ${SCHEMA}.audsync_migrations`,
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ version: 1, name: migrations[0]!.name, audsync_version: AUDSYNC_VERSION });
+    expect(Math.abs(rows[0]!.applied_at.getTime() - Date.now())).toBeLessThan(60_000); // stored as UTC
+  });
+
+  it('is a no-op the second time: nothing applied, nothing recorded twice, data kept', async () => {
+    await migrate(db.wh, d, SCHEMA);
+    await db.wh.execute(`INSERT INTO ${SCHEMA}.audsync_sync_state VALUES ('s', 'meta', 'meta_custom_audiences', 'a1', TIMESTAMP '2026-01-01')`);
+    const before = await columnsOf(db.wh, 'audsync_runs');
+    expect(await migrate(db.wh, d, SCHEMA)).toEqual([]);
+    expect(await db.query(`SELECT version FROM ${SCHEMA}.audsync_migrations`)).toEqual([{ version: 1 }]);
+    expect(await columnsOf(db.wh, 'audsync_runs')).toEqual(before);
+    expect(await db.query(`SELECT count(*) AS n FROM ${SCHEMA}.audsync_sync_state`)).toEqual([{ n: 1 }]);
+  });
+
+  it('honours another state schema name, quoted', async () => {
+    expect(await migrate(db.wh, d, 'Audit State')).toEqual([1]);
+    expect(await tablesIn('Audit State')).toEqual(STATE_TABLES);
+  });
+
+  it('keeps the primary keys the runner relies on (one snapshot row per sync and member; holdouts per model, salt, member)', async () => {
+    await migrate(db.wh, d, SCHEMA);
+    const snap = `INSERT INTO ${SCHEMA}.audsync_snapshots (sync_id, member_key, email_hash, fingerprint, first_synced_at, last_synced_at)
+      VALUES ('s', 'm1', 'h', 1, TIMESTAMP '2026-01-01', TIMESTAMP '2026-01-01')`;
+    await db.wh.execute(snap);
+    await expect(db.wh.execute(snap)).rejects.toThrow(/constraint|duplicate/i);
+    const hold = (salt: string) =>
+      `INSERT INTO ${SCHEMA}.audsync_holdouts VALUES ('buyers', 'm1', 'control', '${salt}', TIMESTAMP '2026-01-01')`;
+    await db.wh.execute(hold('a'));
+    await db.wh.execute(hold('b')); // another salt is another assignment
+    await expect(db.wh.execute(hold('a'))).rejects.toThrow(/constraint|duplicate/i);
+  });
+});
+
+describe('migration SQL text', () => {
+  it('quotes the schema and the reserved column "group"; one CREATE per table', () => {
+    const statements = migrations[0]!.statements(d, 'audsync');
+    expect(statements).toHaveLength(STATE_TABLES.length - 1); // audsync_migrations comes from migrationsTableSql
+    for (const s of statements) expect(s).toMatch(/^CREATE TABLE "audsync"\.audsync_[a-z_]+ \(/);
+    expect(statements.join('\n')).toContain('"group" VARCHAR NOT NULL');
+    expect(migrationsTableSql(d, 'audsync')[0]).toBe('CREATE SCHEMA IF NOT EXISTS "audsync"');
+  });
+
+  it('uses the dialect types: TIMESTAMPTZ and TEXT on Postgres', () => {
+    const sql = migrations[0]!.statements(postgresDialect, 'audsync').join('\n');
+    expect(sql).toContain('started_at TIMESTAMPTZ NOT NULL');
+    expect(sql).toContain('member_key TEXT NOT NULL');
+    expect(sql).not.toMatch(/VARCHAR|\bTIMESTAMP\b(?!TZ)/);
+  });
+});
