@@ -18,6 +18,8 @@ export interface SyncResult {
   error: string | null;
   // Beyond the contract's minimum: what an operator asks next.
   no_consent: number;
+  /** Per identifier kind: values present in the model but invalid under the platform's rule. */
+  invalid_by_kind: Record<string, number>;
   rows_to_send: { add: number; remove: number }; // distinct identifier rows (shared identifiers sent once)
   requests: number;
   guardrail: { passed: boolean; violations: string[] } | null;

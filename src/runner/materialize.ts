@@ -12,7 +12,8 @@ export async function materializeModel(ctx: RunContext, model: ModelDef, identif
   const { warehouse, dialect } = ctx;
   const columns = await withModel(model, () => warehouse.columns(modelSubquery(model)));
   checkColumns(model, columns);
-  await withModel(model, () => warehouse.execute(candidateSql(dialect, model, identifiers)));
+  const defaultRegion = ctx.manifest.project.defaults.defaultCountry;
+  await withModel(model, () => warehouse.execute(candidateSql(dialect, model, identifiers, { defaultRegion })));
 
   const [check] = await warehouse.query<{ row_count: number; null_keys: number; distinct_keys: number }>(keyCheckSql(dialect, model.name));
   const rows = Number(check?.row_count ?? 0);

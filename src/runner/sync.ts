@@ -8,7 +8,7 @@ import { redact } from '../core/secrets.js';
 import { AUDSYNC_VERSION } from '../core/version.js';
 import { deliver, type DeliveryOutcome } from '../platforms/delivery/deliver.js';
 import { defaultRetryPolicy } from '../platforms/delivery/retry.js';
-import { finishRunSql, insertRunSql } from '../warehouse/sql/audit.js';
+import { finishRunSql, insertRunSql, invalidIdentifiersSql } from '../warehouse/sql/audit.js';
 import { commitSql } from '../warehouse/sql/commit.js';
 import { literal } from '../warehouse/sql/dialect.js';
 import { audienceSizeSql, deltaCountsSql, deltaSql, memberCountsSql, partCountsSql, partsSql, type SyncSqlSpec } from '../warehouse/sql/delta.js';
@@ -46,6 +46,7 @@ export function emptyResult(p: Pick<PreparedSync, 'sync'>): SyncResult {
     duration_ms: 0,
     error: null,
     no_consent: 0,
+    invalid_by_kind: {},
     rows_to_send: { add: 0, remove: 0 },
     requests: 0,
     guardrail: null,
@@ -121,6 +122,12 @@ export async function runSync(ctx: RunContext, p: PreparedSync, modelError?: unk
     result.invalid = Number(members?.invalid ?? 0);
     result.held_out = Number(members?.held_out ?? 0);
     result.no_consent = Number(members?.no_consent ?? 0);
+    const byKind: Record<string, { present: number; invalid: number }> = {};
+    for (const { kind } of spec.identifiers) {
+      byKind[kind] = { present: Number(members?.[`present_${kind}`] ?? 0), invalid: Number(members?.[`invalid_${kind}`] ?? 0) };
+      result.invalid_by_kind[kind] = byKind[kind].invalid;
+    }
+    const recordInvalid = invalidIdentifiersSql(t, runId, p.sync.id, byKind);
 
     await wh.execute(deltaSql(d, spec, t.snapshots));
     await wh.execute(partsSql(d, spec, t.snapshots));
@@ -143,7 +150,10 @@ export async function runSync(ctx: RunContext, p: PreparedSync, modelError?: unk
       result.status = 'blocked';
       result.error = `blocked by guardrails: ${verdict.violations.join('; ')} (check the model's data, or run with --force if this change is intended)`;
       logger.warn({ violations: verdict.violations }, 'blocked by guardrails; nothing sent');
-      if (isRun) await wh.execute(finishRunSql(d, t, runId, runFinish({ ...result, added: 0, removed: 0, changed: 0 })));
+      if (isRun) {
+        await wh.execute(finishRunSql(d, t, runId, runFinish({ ...result, added: 0, removed: 0, changed: 0 })));
+        if (recordInvalid) await wh.execute(recordInvalid);
+      }
       return finish(result);
     }
     if (!isRun) {
@@ -186,13 +196,17 @@ export async function runSync(ctx: RunContext, p: PreparedSync, modelError?: unk
     const unsent = stopped ? `not sent: ${errorText(stopped)}` : 'not sent';
     await wh.execute(memberResultsSql(d, spec, t.deliveries, runId, unsent));
     const counts = await wh.query<{ op: string; status: string; n: number }>(resultCountsSql(d, spec));
-    const ok = (op: string) => counts.filter((c) => c.op === op && c.status !== 'failed').reduce((s, c) => s + Number(c.n), 0);
+    const ok = (op: string) => counts.filter((c) => c.op === op && (c.status === 'sent' || c.status === 'noop')).reduce((s, c) => s + Number(c.n), 0);
     result.added = ok('add');
     result.removed = ok('remove');
     result.changed = ok('change');
-    result.failed = counts.filter((c) => c.status === 'failed').reduce((s, c) => s + Number(c.n), 0);
+    result.failed = counts.filter((c) => c.status === 'failed' || c.status === 'dead').reduce((s, c) => s + Number(c.n), 0);
     result.status = stopped ? 'failed' : result.failed > 0 ? 'partial' : 'success';
-    result.error = stopped ? errorText(stopped) : result.failed > 0 ? `${result.failed} member changes were rejected by the platform; see audsync_changes` : null;
+    result.error = stopped
+      ? errorText(stopped)
+      : result.failed > 0
+        ? `${result.failed} member changes were rejected or cannot be sent; see audsync_changes (status failed or dead)`
+        : null;
 
     const nowIso = now();
     await wh.transaction(async (tx) => {
@@ -200,6 +214,7 @@ export async function runSync(ctx: RunContext, p: PreparedSync, modelError?: unk
         await tx.execute(statement);
       }
       await tx.execute(finishRunSql(d, t, runId, { ...runFinish(result), rows_sent: rowsSent }));
+      if (recordInvalid) await tx.execute(recordInvalid);
     });
     logger.info({ status: result.status, added: result.added, removed: result.removed, changed: result.changed, failed: result.failed }, 'sync committed');
     return finish(result);

@@ -85,7 +85,7 @@ describe('delivery failures', () => {
     p.sandbox.meta.failNext(1, 'invalid_payload', { op: 'add', skip: 1 });
     const s = (await p.run()).syncs[0]!;
     expect(s).toMatchObject({ status: 'partial', added: 2, failed: 2 });
-    expect(s.error).toMatch(/2 member changes were rejected/);
+    expect(s.error).toMatch(/2 member changes were rejected or cannot be sent/);
     const rejected = await changes('failed');
     expect(rejected.map((r) => [r.member_key, r.error_code, r.error_message])).toEqual([
       ['K002', '100', expect.stringContaining('Invalid parameter')],

@@ -24,7 +24,7 @@ export function registerCompile(program: Command): void {
       const out: string[] = [];
       for (const [model, identifiers] of identifiersByModel(prepared)) {
         const def = manifest.models.find((m) => m.name === model)!;
-        out.push(`-- model ${model}: candidate (once per run)`, candidateSql(d, def, identifiers) + ';', '');
+        out.push(`-- model ${model}: candidate (once per run)`, candidateSql(d, def, identifiers, { defaultRegion: manifest.project.defaults.defaultCountry }) + ';', '');
       }
       for (const p of prepared) {
         if (p.problem) {

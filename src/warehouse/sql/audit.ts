@@ -47,3 +47,9 @@ export function finishRunSql(d: SqlDialect, t: StateTables, runId: string, f: Ru
   ${numbers}, error_message = ${literal(f.error_message)}
 WHERE run_id = ${literal(runId)}`;
 }
+
+export function invalidIdentifiersSql(t: StateTables, runId: string, syncId: string, byKind: Record<string, { present: number; invalid: number }>): string | null {
+  const rows = Object.entries(byKind).map(([kind, c]) => `(${[runId, syncId, kind].map(literal).join(', ')}, ${c.present}, ${c.invalid})`);
+  if (rows.length === 0) return null;
+  return `INSERT INTO ${t.invalidIdentifiers} (run_id, sync_id, identifier, present, invalid) VALUES ${rows.join(', ')}`;
+}

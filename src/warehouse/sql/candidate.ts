@@ -4,8 +4,9 @@
 import type { IdentifierKind, IdentifierRule } from '../../core/identifiers.js';
 import type { ModelDef } from '../../core/manifest.js';
 import { literal, type SqlDialect } from './dialect.js';
-import { normalizedColumn, scratch } from './names.js';
-import { normalizeSql } from './normalize.js';
+import { normalizedColumn, presentColumn, scratch } from './names.js';
+import { normalizeSql, regionSql, usesPhone, WS } from './normalize.js';
+import { phoneStages } from './phone.js';
 
 export interface NormalizedIdentifier {
   kind: IdentifierKind;
@@ -34,34 +35,63 @@ export function describeModelSql(model: ModelDef): string {
   return `SELECT * FROM ${modelSubquery(model)} AS src LIMIT 0`;
 }
 
-export function candidateSql(d: SqlDialect, model: ModelDef, identifiers: NormalizedIdentifier[]): string {
-  const col = (name: string) => `src.${d.quoteIdent(name)}`;
+export interface CandidateOptions {
+  /** ISO-2 region for rows whose country identifier is missing (defaults.default_country). */
+  defaultRegion: string;
+}
+
+const REGION = '_audsync_region';
+
+/**
+ * The candidate table. Columns: member_key, consented, held_out, source_updated_at; per mapped kind
+ * `p_<kind>` (a value is present) and per kind and rule `n_<kind>__<rule>` (normalized, NULL when
+ * invalid). Phones are parsed once into E.164 digits with the row's region (phone.ts).
+ */
+export function candidateSql(d: SqlDialect, model: ModelDef, identifiers: NormalizedIdentifier[], options: CandidateOptions = { defaultRegion: 'US' }): string {
+  const q = d.quoteIdent;
+  const col = (name: string) => `src.${q(name)}`;
   const key = `CAST(${col(model.key)} AS ${d.types.text})`;
   const consented = model.consent ? `(${col(model.consent)} IS TRUE)` : 'TRUE';
   const heldOut = model.holdout
     ? `(${d.hexPrefixToInt(d.sha256Hex(`${literal(`${model.holdout.salt}:`)} || ${key}`))} % 10000 < ${Math.round(model.holdout.percent * 100)})`
     : 'FALSE';
   const updatedAt = model.updatedAt ? `CAST(${col(model.updatedAt)} AS ${d.types.timestamp})` : `CAST(NULL AS ${d.types.timestamp})`;
+  const countryColumn = model.identifiers.country;
+  const region = countryColumn ? `coalesce(${regionSql(d, col(countryColumn))}, ${literal(options.defaultRegion)})` : literal(options.defaultRegion);
+
+  const ctes = [`src AS ${modelSubquery(model)}`, `_audsync_s1 AS (SELECT src.*, ${region} AS ${REGION} FROM src)`];
+  let last = '_audsync_s1';
+  const phoneColumn = model.identifiers.phone;
+  if (phoneColumn && identifiers.some((i) => i.kind === 'phone' && usesPhone(i.rule))) {
+    const stages = phoneStages(d, last, phoneColumn, REGION);
+    ctes.push(...stages.ctes);
+    last = stages.output;
+  }
+
+  const columns = [
+    `${key} AS member_key`,
+    `${consented} AS consented`,
+    `${heldOut} AS held_out`,
+    `${updatedAt} AS source_updated_at`,
+  ];
+  const kinds = new Set<string>();
   const seen = new Set<string>();
-  const normalized: string[] = [];
   for (const { kind, rule } of identifiers) {
     const column = model.identifiers[kind];
+    if (!column) continue;
+    if (!kinds.has(kind)) {
+      kinds.add(kind);
+      columns.push(`(${col(column)} IS NOT NULL AND ${d.regexReplaceAll(`CAST(${col(column)} AS ${d.types.text})`, `[${WS}]+`, '')} <> '') AS ${q(presentColumn(kind))}`);
+    }
     const name = normalizedColumn(kind, rule.normalizer);
-    if (!column || seen.has(name)) continue;
+    if (seen.has(name)) continue;
     seen.add(name);
-    normalized.push(`  ${normalizeSql(d, rule, col(column))} AS ${d.quoteIdent(name)}`);
+    const context = { column: col(column), region: `src.${REGION}`, phoneDigits: 'src._audsync_phone' };
+    columns.push(`${normalizeSql(d, rule, context)} AS ${q(name)}`);
   }
   return d.createTempTableAs(
     scratch.candidate(model.name),
-    [
-      'SELECT',
-      `  ${key} AS member_key,`,
-      `  ${consented} AS consented,`,
-      `  ${heldOut} AS held_out,`,
-      `  ${updatedAt} AS source_updated_at${normalized.length ? ',' : ''}`,
-      normalized.join(',\n'),
-      `FROM ${modelSubquery(model)} AS src`,
-    ].join('\n'),
+    `WITH ${ctes.join(',\n')}\nSELECT\n  ${columns.join(',\n  ')}\nFROM ${last} AS src`,
   );
 }
 

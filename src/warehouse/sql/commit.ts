@@ -40,7 +40,7 @@ WHERE r.status = 'failed'`);
   statements.push(`DELETE FROM ${t.snapshots} WHERE sync_id = ${sync}
   AND member_key IN (SELECT member_key FROM ${result} WHERE action IN ('upsert', 'delete'))`);
   statements.push(`INSERT INTO ${t.snapshots} (sync_id, member_key, ${kinds.map(snapshotColumn).join(', ')}, fingerprint, first_synced_at, last_synced_at)
-SELECT ${sync}, dl.member_key, ${kinds.map((k) => `dl.new_${k}`).join(', ')}, dl.fingerprint, coalesce(dl.first_synced_at, ${now}), ${now}
+SELECT ${sync}, dl.member_key, ${kinds.map((k) => `dl.newh_${k}`).join(', ')}, dl.fingerprint, coalesce(dl.first_synced_at, ${now}), ${now}
 FROM ${result} r JOIN ${delta} dl ON dl.member_key = r.member_key
 WHERE r.action = 'upsert'`);
 

@@ -5,8 +5,8 @@
 import type { IdentifierKind, IdentifierRule } from '../../core/identifiers.js';
 import type { SyncMode } from '../../core/manifest.js';
 import { literal, type SqlDialect } from './dialect.js';
-import { normalizedColumn, scratch, snapshotColumn } from './names.js';
-import { encodeSql } from './normalize.js';
+import { normalizedColumn, presentColumn, scratch, snapshotColumn } from './names.js';
+import { encodeSql, storedSql } from './normalize.js';
 
 export interface SyncSqlSpec {
   syncId: string;
@@ -49,7 +49,17 @@ export function memberCountsSql(d: SqlDialect, spec: SyncSqlSpec): string {
     .filter((i) => i.rule.role === 'match')
     .map((i) => `${d.quoteIdent(normalizedColumn(i.kind, i.rule.normalizer))} IS NOT NULL`);
   const valid = `(${anyMatch.join(' OR ') || 'FALSE'})`;
+  const eligible = 'consented AND NOT held_out';
+  const perKind = spec.identifiers.flatMap((i) => {
+    const n = d.quoteIdent(normalizedColumn(i.kind, i.rule.normalizer));
+    const p = d.quoteIdent(presentColumn(i.kind));
+    return [
+      `sum(CASE WHEN ${eligible} AND ${p} THEN 1 ELSE 0 END) AS present_${i.kind}`,
+      `sum(CASE WHEN ${eligible} AND ${p} AND ${n} IS NULL THEN 1 ELSE 0 END) AS invalid_${i.kind}`,
+    ];
+  });
   return `SELECT
+  ${perKind.map((c) => `${c},`).join('\n  ')}
   sum(CASE WHEN NOT consented THEN 1 ELSE 0 END) AS no_consent,
   sum(CASE WHEN consented AND held_out THEN 1 ELSE 0 END) AS held_out,
   sum(CASE WHEN consented AND NOT held_out AND NOT ${valid} THEN 1 ELSE 0 END) AS invalid,
@@ -57,10 +67,22 @@ export function memberCountsSql(d: SqlDialect, spec: SyncSqlSpec): string {
 FROM ${d.quoteIdent(scratch.candidate(spec.model))} WHERE member_key IS NOT NULL`;
 }
 
-/** Member-level delta: add, remove, or change (fingerprint differs), with new values hashed only here. */
+/**
+ * Member-level delta: add, remove, or change (fingerprint differs), with new values hashed only here.
+ * Per kind: new_<k> is what would be sent and newh_<k> what the snapshot keeps (the same, or its
+ * hash for kinds sent in plain text); oldh_<k> is the snapshot's and old_<k> what a removal sends:
+ * for plain kinds it is recovered from the member's current source row when it still hashes the same.
+ */
 export function deltaSql(d: SqlDialect, spec: SyncSqlSpec, snapshots: string): string {
-  const newValues = spec.identifiers.map((i) => `${encodeSql(d, i.rule, `c.n_${i.kind}`)} AS new_${i.kind}`);
-  const oldValues = spec.identifiers.map((i) => `s.${snapshotColumn(i.kind)} AS old_${i.kind}`);
+  const plain = spec.identifiers.filter((i) => i.rule.encoding === 'plain');
+  const values = spec.identifiers.flatMap((i) => {
+    const sent = encodeSql(d, i.rule, `c.n_${i.kind}`);
+    const snap = `s.${snapshotColumn(i.kind)}`;
+    const current = encodeSql(d, i.rule, `f.${d.quoteIdent(normalizedColumn(i.kind, i.rule.normalizer))}`);
+    const old = i.rule.encoding === 'plain' ? `CASE WHEN ${storedSql(d, i.rule, current)} = ${snap} THEN ${current} END` : snap;
+    return [`${sent} AS new_${i.kind}`, `${storedSql(d, i.rule, sent)} AS newh_${i.kind}`, `${snap} AS oldh_${i.kind}`, `${old} AS old_${i.kind}`];
+  });
+  const recover = plain.length > 0 ? `\nLEFT JOIN ${d.quoteIdent(scratch.candidate(spec.model))} f ON f.member_key = s.member_key` : '';
   const mirror = spec.mode === 'mirror';
   return d.createTempTableAs(
     scratch.delta(spec.index),
@@ -69,8 +91,8 @@ ${eligibleCte(d, spec)}
 SELECT coalesce(c.member_key, s.member_key) AS member_key,
   CASE WHEN s.member_key IS NULL THEN 'add' WHEN c.member_key IS NULL THEN 'remove' ELSE 'change' END AS op,
   c.fingerprint, c.source_updated_at, s.first_synced_at,
-  ${[...newValues, ...oldValues].join(',\n  ')}
-FROM cand c FULL OUTER JOIN snap s ON s.member_key = c.member_key
+  ${values.join(',\n  ')}
+FROM cand c FULL OUTER JOIN snap s ON s.member_key = c.member_key${recover}
 WHERE (s.member_key IS NULL OR ${mirror ? 'c.member_key IS NULL OR ' : ''}c.fingerprint <> s.fingerprint${spec.resendAll ? ' OR TRUE' : ''})${mirror ? '' : '\n  AND c.member_key IS NOT NULL'}`,
   );
 }
@@ -79,7 +101,11 @@ WHERE (s.member_key IS NULL OR ${mirror ? 'c.member_key IS NULL OR ' : ''}c.fing
  * Delivery parts: one row per member and op it needs sent, numbered so identical rows (members
  * sharing identifiers) share one row_id and are sent once. Adds carry all of the member's new values
  * when at least one match identifier is new to the audience; removes carry only the match
- * identifiers no remaining member holds (others blanked), plus attributes.
+ * identifiers no remaining member holds (others blanked), plus attributes. Reference counting
+ * compares what the snapshot keeps (newh/oldh), so it works for hashed and plain kinds alike.
+ * A member leaving whose orphaned identifiers cannot be sent at all (a plain-text kind whose source
+ * row is gone, so only its hash is known) becomes a 'lost' part: never sent, dead-lettered by the
+ * outcome, visible in audsync_changes.
  */
 export function partsSql(d: SqlDialect, spec: SyncSqlSpec, snapshots: string): string {
   const kinds = spec.identifiers.map((i) => i.kind);
@@ -92,11 +118,11 @@ export function partsSql(d: SqlDialect, spec: SyncSqlSpec, snapshots: string): s
     ctes.push(`after_${k} AS (
   SELECT s.${col} AS v FROM snap s LEFT JOIN dl ON dl.member_key = s.member_key WHERE dl.member_key IS NULL AND s.${col} IS NOT NULL
   UNION
-  SELECT new_${k} FROM dl WHERE new_${k} IS NOT NULL
+  SELECT newh_${k} FROM dl WHERE newh_${k} IS NOT NULL
 )`);
   }
-  const addJoins = matches.map((k) => `LEFT JOIN before_${k} b_${k} ON b_${k}.v = dl.new_${k}`).join('\n  ');
-  const anyNew = matches.map((k) => `(dl.new_${k} IS NOT NULL AND b_${k}.v IS NULL)`).join(' OR ');
+  const addJoins = matches.map((k) => `LEFT JOIN before_${k} b_${k} ON b_${k}.v = dl.newh_${k}`).join('\n  ');
+  const anyNew = matches.map((k) => `(dl.newh_${k} IS NOT NULL AND b_${k}.v IS NULL)`).join(' OR ');
   ctes.push(`adds AS (
   SELECT dl.member_key, 'add' AS op, ${kinds.map((k) => `dl.new_${k} AS ${k}`).join(', ')}
   FROM dl
@@ -105,16 +131,23 @@ export function partsSql(d: SqlDialect, spec: SyncSqlSpec, snapshots: string): s
 )`);
   const parts = ['SELECT * FROM adds'];
   if (spec.mode === 'mirror') {
-    const removeJoins = matches.map((k) => `LEFT JOIN after_${k} a_${k} ON a_${k}.v = dl.old_${k}`).join('\n  ');
-    const removeValues = kinds.map((k) => (matches.includes(k) ? `CASE WHEN a_${k}.v IS NULL THEN dl.old_${k} END AS ${k}` : `dl.old_${k} AS ${k}`));
-    const anyOrphan = matches.map((k) => `(dl.old_${k} IS NOT NULL AND a_${k}.v IS NULL)`).join(' OR ');
-    ctes.push(`removes AS (
-  SELECT dl.member_key, 'remove' AS op, ${removeValues.join(', ')}
+    const removeJoins = matches.map((k) => `LEFT JOIN after_${k} a_${k} ON a_${k}.v = dl.oldh_${k}`).join('\n  ');
+    const orphan = (k: string) => `(dl.oldh_${k} IS NOT NULL AND a_${k}.v IS NULL)`;
+    const removeValues = kinds.map((k) => (matches.includes(k) ? `CASE WHEN ${orphan(k)} THEN dl.old_${k} END AS ${k}` : `dl.old_${k} AS ${k}`));
+    const anyOrphan = matches.map(orphan).join(' OR ') || 'FALSE';
+    const anySendable = matches.map((k) => `(${orphan(k)} AND dl.old_${k} IS NOT NULL)`).join(' OR ') || 'FALSE';
+    ctes.push(`orphans AS (
+  SELECT dl.member_key, dl.op AS member_op, ${removeValues.join(', ')}, ${anySendable} AS sendable
   FROM dl
   ${removeJoins}
-  WHERE dl.op IN ('remove', 'change') AND (${anyOrphan || 'FALSE'})
+  WHERE dl.op IN ('remove', 'change') AND (${anyOrphan})
 )`);
-    parts.push('SELECT * FROM removes');
+    ctes.push(`removes AS (SELECT member_key, 'remove' AS op, ${kinds.join(', ')} FROM orphans WHERE sendable)`);
+    // Only for members leaving: a member changing identifiers still has its new ones tracked.
+    ctes.push(
+      `lost AS (SELECT member_key, 'lost' AS op, ${kinds.map((k) => `CAST(NULL AS ${d.types.text}) AS ${k}`).join(', ')} FROM orphans WHERE NOT sendable AND member_op = 'remove')`,
+    );
+    parts.push('SELECT * FROM removes', 'SELECT * FROM lost');
   }
   ctes.push(`parts AS (${parts.join('\nUNION ALL\n')})`);
   return d.createTempTableAs(

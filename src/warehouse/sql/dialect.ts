@@ -16,6 +16,12 @@ export interface SqlDialect {
   regexFullMatch(expr: string, pattern: string): string;
   /** Replace every match of pattern. */
   regexReplaceAll(expr: string, pattern: string, replacement: string): string;
+  /** Left-pads text to a length. */
+  lpad(expr: string, length: number, fill: string): string;
+  /** 1-based position of needle in haystack, 0 when absent. */
+  strpos(haystack: string, needle: string): string;
+  /** A constant table as a subquery: SELECT the rows, every column text (NULL allowed). */
+  valuesTable(columns: string[], rows: (string | null)[][]): string;
   /** The first 8 hex digits of a hex string as a non-negative integer (for stable buckets). */
   hexPrefixToInt(expr: string): string;
   /** A UTC timestamp literal from an ISO-8601 string. */

@@ -118,6 +118,22 @@ ${hashColumns},
       ];
     },
   },
+  {
+    version: 2,
+    name: 'invalid identifiers per kind',
+    // Why members' identifiers were not sent, per run, sync and kind: present in the model but not
+    // valid under the platform's rule (an email without a domain, a phone of impossible length).
+    statements: (d, s, catalog) => [
+      `CREATE TABLE ${schemaRef(d, s, catalog)}.audsync_invalid_identifiers (
+  run_id ${d.types.text} NOT NULL,
+  sync_id ${d.types.text} NOT NULL,
+  identifier ${d.types.text} NOT NULL,
+  present ${d.types.bigint} NOT NULL,
+  invalid ${d.types.bigint} NOT NULL,
+  PRIMARY KEY (run_id, sync_id, identifier)
+)`,
+    ],
+  },
 ];
 
 export function migrationsTableSql(d: SqlDialect, schema: string, catalog?: string): string[] {

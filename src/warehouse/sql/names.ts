@@ -12,6 +12,7 @@ export interface StateTables {
   retries: string;
   syncState: string;
   migrations: string;
+  invalidIdentifiers: string;
 }
 
 /** The state schema, qualified by its catalog when there is one. */
@@ -31,6 +32,7 @@ export function stateTables(d: SqlDialect, schema: string, catalog?: string): St
     retries: q('audsync_retries'),
     syncState: q('audsync_sync_state'),
     migrations: q('audsync_migrations'),
+    invalidIdentifiers: q('audsync_invalid_identifiers'),
   };
 }
 
@@ -43,5 +45,7 @@ export const scratch = {
 
 /** Snapshot column holding what was sent for a kind. */
 export const snapshotColumn = (kind: IdentifierKind) => `${kind}_hash`;
+/** Candidate column: the model has a value for this kind (valid or not). */
+export const presentColumn = (kind: IdentifierKind) => `p_${kind}`;
 /** Candidate column holding a kind normalized by one rule. */
 export const normalizedColumn = (kind: IdentifierKind, normalizer: string) => `n_${kind}__${normalizer}`;

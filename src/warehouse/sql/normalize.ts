@@ -1,45 +1,124 @@
-// Identifier normalization as SQL, one rule per name, compiled for any dialect. Every rule yields
-// the normalized text, or NULL when the value cannot be valid, so invalid identifiers are counted in
-// the warehouse and never sent. Raw values never leave the warehouse: only encode()'s output does.
+// Identifier normalization as SQL: one specification, compiled for every dialect, one rule per name.
+// A platform's capabilities name the rule for each kind it takes (platforms/<name>/capabilities.ts);
+// the rules follow each platform's published guidance (see docs/identity.md for sources).
+// Every rule yields the normalized text, or NULL when the value cannot be valid, so invalid
+// identifiers are counted in the warehouse and never sent. Raw values never leave the warehouse:
+// only encodeSql()'s output does.
 import type { IdentifierRule } from '../../core/identifiers.js';
-import type { SqlDialect } from './dialect.js';
+import { literal, type SqlDialect } from './dialect.js';
+import { phoneRegions } from './phone-metadata.js';
 
-const SHA256_HEX = '[0-9a-f]{64}';
-// Whitespace as JavaScript's \s knows it. RE2 (DuckDB) and Postgres read \s as ASCII only, so a
-// no-break space pasted from a web form would otherwise stay inside the address and be hashed.
-const WHITESPACE = '[\\s\u000b\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]';
-// Deliberately permissive: one '@', no whitespace, a dot in the domain. Platforms match, we only
+export const SHA256_HEX = '[0-9a-f]{64}';
+// Whitespace as JavaScript's \s knows it. RE2 (DuckDB, BigQuery) and Postgres read \s as ASCII
+// only, so a no-break space pasted from a web form would otherwise stay inside a value.
+// The characters themselves go into the pattern: RE2 and Postgres spell escapes differently.
+export const WS = '\\s\u000b\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff';
+// ASCII punctuation and the typographic marks CRMs are full of (curly quotes, dashes, guillemets).
+export const PUNCT = '!-/:-@\\[-`{-~\u00a1\u00ab\u00b7\u00bb\u00bf\u02bc\u2010-\u2015\u2018-\u201f\u2026';
+// Deliberately permissive: one '@', no whitespace, a dot in the domain. Platforms match; we only
 // refuse what can never match.
-const EMAIL = '[^@\\s]+@[^@\\s]+\\.[^@\\s]+';
+const EMAIL = '[^@]+@[^@]+\\.[^@]+';
+const MAID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+const ZERO_MAID = '00000000-0000-0000-0000-000000000000'; // a device that opted out of tracking
 
-type Rule = (d: SqlDialect, column: string) => string;
+export interface RuleContext {
+  /** The raw column, as a SQL expression. */
+  column: string;
+  /** The row's ISO 3166-1 alpha-2 region, upper case (its country identifier, else the default). */
+  region: string;
+  /** The row's phone as E.164 digits without '+' (see phone.ts), when a phone rule is in use. */
+  phoneDigits: string;
+}
+
+type Rule = (d: SqlDialect, c: RuleContext) => string;
+
+const text = (d: SqlDialect, column: string) => `CAST(${column} AS ${d.types.text})`;
+const strip = (d: SqlDialect, v: string, chars: string) => d.regexReplaceAll(v, `[${chars}]+`, '');
+const trim = (d: SqlDialect, v: string, chars = WS) => d.regexReplaceAll(v, `^[${chars}]+|[${chars}]+$`, '');
+const nonEmpty = (v: string) => `NULLIF(${v}, '')`;
+const when = (d: SqlDialect, v: string, pattern: string) => `CASE WHEN ${d.regexFullMatch(v, pattern)} THEN ${v} END`;
+
+/** Whitespace anywhere and dots at either end removed, lowercased (Meta's SDK strips " \t\r\n\0\x0B." at the ends). */
+function emailBase(d: SqlDialect, column: string): string {
+  return `lower(${trim(d, strip(d, text(d, column), WS), '.')})`;
+}
+
+function validEmail(d: SqlDialect, v: string): string {
+  return `CASE WHEN ${d.regexFullMatch(v, SHA256_HEX)} OR ${d.regexFullMatch(v, EMAIL)} THEN ${v} END`;
+}
+
+/** ISO-2 from letters only (' us ' -> 'US'); 'UK' is the common mistake for GB; unknown regions are NULL. */
+export function regionSql(d: SqlDialect, column: string): string {
+  const letters = `upper(substr(${strip(d, text(d, column), `^a-zA-Z`)}, 1, 2))`;
+  const region = `CASE WHEN ${letters} = 'UK' THEN 'GB' ELSE ${letters} END`;
+  const known = phoneRegions().map((r) => `'${r.region}'`).join(', ');
+  return `CASE WHEN ${region} IN (${known}) THEN ${region} END`;
+}
 
 const rules: Record<string, Rule> = {
-  // Trim, drop inner whitespace, lowercase (Meta, Google, TikTok, LinkedIn, Snap all agree on this much).
-  email: (d, column) => {
-    const v = `lower(${d.regexReplaceAll(`CAST(${column} AS ${d.types.text})`, `${WHITESPACE}+`, '')})`;
-    return `CASE WHEN ${d.regexFullMatch(v, SHA256_HEX)} OR ${d.regexFullMatch(v, EMAIL)} THEN ${v} END`;
+  email: (d, c) => validEmail(d, emailBase(d, c.column)),
+  // Google: for gmail.com and googlemail.com only, dots and any +suffix go from the local part.
+  email_google: (d, c) => {
+    const v = emailBase(d, c.column);
+    const local = d.regexReplaceAll(v, '@.*$', '');
+    const domain = d.regexReplaceAll(v, '^[^@]*@', '');
+    const gmail = `${d.regexReplaceAll(d.regexReplaceAll(local, '\\+.*$', ''), '\\.', '')} || '@' || ${domain}`;
+    return validEmail(d, `CASE WHEN ${domain} IN ('gmail.com', 'googlemail.com') THEN ${gmail} ELSE ${v} END`);
   },
-  // Any non-empty text, trimmed (external ids, member keys).
-  trimmed: (d, column) => {
-    const v = d.regexReplaceAll(`CAST(${column} AS ${d.types.text})`, `^${WHITESPACE}+|${WHITESPACE}+$`, '');
-    return `NULLIF(${v}, '')`;
+  phone_digits: (_d, c) => c.phoneDigits, // Meta, Snap: country code and number, no '+'
+  phone_e164: (_d, c) => `'+' || ${c.phoneDigits}`, // Google, TikTok
+  // Meta FN/LN: lowercase letters only; letters of every script are kept (UTF-8), marks and digits go.
+  name: (d, c) => nonEmpty(`lower(${strip(d, text(d, c.column), `${WS}0-9${PUNCT}`)})`),
+  // Google givenName/familyName: lowercase, no punctuation, no whitespace at the ends.
+  name_google: (d, c) => nonEmpty(`lower(${trim(d, d.regexReplaceAll(strip(d, text(d, c.column), PUNCT), `[${WS}]+`, ' '))})`),
+  // Meta CT/ST: like names (its SDK drops digits, spaces, dots, dashes and parentheses).
+  city: (d, c) => nonEmpty(`lower(${strip(d, text(d, c.column), `${WS}0-9${PUNCT}`)})`),
+  state: (d, c) => nonEmpty(`lower(${strip(d, text(d, c.column), `${WS}0-9${PUNCT}`)})`),
+  // Meta ZIP: lowercase without spaces; US: the first 5 digits of ZIP+4, leading zeros restored.
+  zip: (d, c) => {
+    const v = `lower(${strip(d, text(d, c.column), WS)})`;
+    const us = `CASE WHEN ${d.regexFullMatch(v, '[0-9]{5}(-?[0-9]{4})?')} THEN substr(${v}, 1, 5)
+      WHEN ${d.regexFullMatch(v, '[0-9]{3,4}')} THEN ${d.lpad(v, 5, '0')} END`;
+    return nonEmpty(`CASE WHEN ${c.region} = 'US' THEN ${us} ELSE ${v} END`);
   },
+  // Google postalCode is sent as is: trimmed, single spaces, upper case; US as 5 digits.
+  postal_code: (d, c) => {
+    const v = `upper(${trim(d, d.regexReplaceAll(text(d, c.column), `[${WS}]+`, ' '))})`;
+    const us = `CASE WHEN ${d.regexFullMatch(v, '[0-9]{5}(-?[0-9]{4})?')} THEN substr(${v}, 1, 5)
+      WHEN ${d.regexFullMatch(v, '[0-9]{3,4}')} THEN ${d.lpad(v, 5, '0')} END`;
+    return nonEmpty(`CASE WHEN ${c.region} = 'US' THEN ${us} ELSE ${v} END`);
+  },
+  country_lower: (d, c) => `lower(${regionSql(d, c.column)})`, // Meta COUNTRY
+  country_upper: (d, c) => regionSql(d, c.column), // Google regionCode
+  // Advertising ids (IDFA, GAID): a lowercase UUID with its hyphens; the all-zero id means opted out.
+  maid: (d, c) => {
+    const v = `lower(${trim(d, text(d, c.column))})`;
+    return `CASE WHEN ${d.regexFullMatch(v, MAID)} AND ${v} <> ${literal(ZERO_MAID)} THEN ${v} END`;
+  },
+  // Any non-empty text, trimmed (external ids).
+  trimmed: (d, c) => nonEmpty(trim(d, text(d, c.column))),
 };
 
 export function normalizerNames(): string[] {
   return Object.keys(rules);
 }
 
-/** The normalized value of `column`, or NULL when invalid. */
-export function normalizeSql(d: SqlDialect, rule: IdentifierRule, column: string): string {
+export const usesPhone = (rule: IdentifierRule) => rule.normalizer === 'phone_digits' || rule.normalizer === 'phone_e164';
+
+/** The normalized value, or NULL when invalid. */
+export function normalizeSql(d: SqlDialect, rule: IdentifierRule, c: RuleContext): string {
   const build = rules[rule.normalizer];
   if (!build) throw new Error(`unknown normalizer '${rule.normalizer}'`);
-  return build(d, column);
+  return build(d, c);
 }
 
 /** What is sent: SHA-256 hex (a value that already is one passes through, never hashed twice) or the value itself. */
 export function encodeSql(d: SqlDialect, rule: IdentifierRule, normalized: string): string {
   if (rule.encoding === 'plain') return normalized;
   return `CASE WHEN ${d.regexFullMatch(normalized, SHA256_HEX)} THEN ${normalized} ELSE ${d.sha256Hex(normalized)} END`;
+}
+
+/** What the snapshot keeps: the value sent when it is a hash, else the hash of it (no raw identifier is stored). */
+export function storedSql(d: SqlDialect, rule: IdentifierRule, sent: string): string {
+  return rule.encoding === 'plain' ? d.sha256Hex(sent) : sent;
 }

@@ -47,9 +47,12 @@ export function rowOutcomesSql(d: SqlDialect, spec: SyncSqlSpec, deliveries: str
   GROUP BY r.row_id`;
 }
 
+const LOST_MESSAGE =
+  'cannot be removed: the platform takes this identifier only in plain text, audsync keeps only its hash, and the source row is gone; keep leaving members in the model (e.g. with consent FALSE) until a run removes them';
+
 /**
  * Each delta member's outcome and what it does to the snapshot:
- *   status: sent (its parts were accepted), noop (nothing needed sending), failed
+ *   status: sent (its parts were accepted), noop (nothing needed sending), failed, dead (never sendable)
  *   action: upsert (platform holds the new values), delete (holds none of this member's), keep (unchanged)
  */
 export function memberResultsSql(d: SqlDialect, spec: SyncSqlSpec, deliveries: string, runId: string, unsentMessage: string): string {
@@ -62,16 +65,18 @@ per_member AS (
     max(CASE WHEN p.op = 'remove' AND NOT ro.ok THEN 1 ELSE 0 END) AS remove_failed,
     max(CASE WHEN p.op = 'add' THEN 1 ELSE 0 END) AS has_add,
     max(CASE WHEN p.op = 'add' AND NOT ro.ok THEN 1 ELSE 0 END) AS add_failed,
-    min(CASE WHEN NOT ro.ok THEN ro.error_code END) AS error_code,
-    min(CASE WHEN NOT ro.ok THEN coalesce(ro.error_message, ${literal(unsentMessage)}) END) AS error_message
+    max(CASE WHEN p.op = 'lost' THEN 1 ELSE 0 END) AS lost,
+    min(CASE WHEN NOT ro.ok AND p.op <> 'lost' THEN ro.error_code END) AS error_code,
+    min(CASE WHEN NOT ro.ok AND p.op <> 'lost' THEN coalesce(ro.error_message, ${literal(unsentMessage)}) END) AS error_message
   FROM ${delta} dl
   LEFT JOIN ${parts} p ON p.member_key = dl.member_key
   LEFT JOIN ro ON ro.row_id = p.row_id
   GROUP BY dl.member_key, dl.op
 )
 SELECT member_key, op,
-  CASE WHEN remove_failed = 1 OR add_failed = 1 THEN 'failed' WHEN has_remove = 1 OR has_add = 1 THEN 'sent' ELSE 'noop' END AS status,
+  CASE WHEN lost = 1 THEN 'dead' WHEN remove_failed = 1 OR add_failed = 1 THEN 'failed' WHEN has_remove = 1 OR has_add = 1 THEN 'sent' ELSE 'noop' END AS status,
   CASE
+    WHEN lost = 1 THEN 'delete'
     WHEN remove_failed = 1 THEN 'keep'
     WHEN op = 'remove' THEN 'delete'
     -- The add failed: if this run removed the member's old identifiers, the platform holds none of
@@ -79,8 +84,8 @@ SELECT member_key, op,
     WHEN add_failed = 1 THEN CASE WHEN has_remove = 1 THEN 'delete' ELSE 'keep' END
     ELSE 'upsert'
   END AS action,
-  CASE WHEN remove_failed = 1 OR add_failed = 1 THEN coalesce(error_code, 'not_sent') END AS error_code,
-  error_message
+  CASE WHEN lost = 1 THEN 'unrecoverable' WHEN remove_failed = 1 OR add_failed = 1 THEN coalesce(error_code, 'not_sent') END AS error_code,
+  CASE WHEN lost = 1 THEN ${literal(LOST_MESSAGE)} ELSE error_message END AS error_message
 FROM per_member`;
   return d.createTempTableAs(scratch.result(spec.index), select);
 }

@@ -12,6 +12,10 @@ export const duckdbDialect: SqlDialect = {
   hash64: (exprs) => `CAST(hash(${exprs.join(', ')}) >> 1 AS BIGINT)`,
   regexFullMatch: (expr, pattern) => `regexp_full_match(${expr}, ${str(pattern)})`,
   regexReplaceAll: (expr, pattern, replacement) => `regexp_replace(${expr}, ${str(pattern)}, ${str(replacement)}, 'g')`,
+  lpad: (expr, length, fill) => `lpad(${expr}, ${length}, ${str(fill)})`,
+  strpos: (haystack, needle) => `strpos(${haystack}, ${needle})`,
+  valuesTable: (columns, rows) =>
+    `SELECT * FROM (VALUES ${rows.map((r) => `(${r.map((v) => (v === null ? 'CAST(NULL AS VARCHAR)' : str(v))).join(', ')})`).join(', ')}) AS v(${columns.map(quote).join(', ')})`,
   hexPrefixToInt: (expr) => `CAST(('0x' || substr(${expr}, 1, 8)) AS BIGINT)`,
   timestamp: (iso) => `CAST(${str(iso.replace('T', ' ').replace('Z', ''))} AS TIMESTAMP)`,
   createTempTableAs: (name, select) => `CREATE OR REPLACE TEMP TABLE ${quote(name)} AS\n${select}`,

@@ -12,6 +12,10 @@ export const postgresDialect: SqlDialect = {
   hash64: (exprs) => `hashtextextended(concat_ws(chr(31), ${exprs.map((e) => `coalesce(${e}, chr(30))`).join(', ')}), 0)`,
   regexFullMatch: (expr, pattern) => `(${expr} ~ ${str(`^(?:${pattern.replace(/^\^/, '').replace(/\$$/, '')})$`)})`,
   regexReplaceAll: (expr, pattern, replacement) => `regexp_replace(${expr}, ${str(pattern)}, ${str(replacement)}, 'g')`,
+  lpad: (expr, length, fill) => `lpad(${expr}, ${length}, ${str(fill)})`,
+  strpos: (haystack, needle) => `strpos(${haystack}, ${needle})`,
+  valuesTable: (columns, rows) =>
+    `SELECT * FROM (VALUES ${rows.map((r) => `(${r.map((v) => (v === null ? 'CAST(NULL AS TEXT)' : str(v))).join(', ')})`).join(', ')}) AS v(${columns.map(quote).join(', ')})`,
   hexPrefixToInt: (expr) => `(('x' || substr(${expr}, 1, 8))::bit(32)::bigint)`,
   timestamp: (iso) => `CAST(${str(iso)} AS TIMESTAMPTZ)`,
   createTempTableAs: (name, select) => `DROP TABLE IF EXISTS pg_temp.${quote(name)};\nCREATE TEMP TABLE ${quote(name)} AS\n${select}`,

@@ -1,0 +1,77 @@
+// Phone numbers to E.164 digits in SQL, with libphonenumber's metadata inlined (phone-metadata.ts).
+//   '+44 0447 234 2344', '0044 447 234 2344'      -> international: calling code, then the number
+//   '(415) 555-0134' with region US (or default)  -> national: the region's calling code prepended
+// A trunk prefix (0 in most of Europe, 1 in NANP, 8 in Russia) is dropped; a number whose national
+// length is impossible for its calling code is invalid (NULL). Calling codes are prefix-free, so trying their first 1, 2 and 3 digits finds
+// at most one, with equality joins the warehouse runs as hash joins.
+import type { SqlDialect } from './dialect.js';
+import { callingCodes, phoneRegions } from './phone-metadata.js';
+
+export interface PhoneStages {
+  /** CTEs that add `_audsync_phone` (E.164 digits, no '+', or NULL) to every row of `input`. */
+  ctes: string[];
+  output: string; // the last CTE's name
+}
+
+/** `phoneColumn` and `regionColumn` are columns of `input`. */
+export function phoneStages(d: SqlDialect, input: string, phoneColumn: string, regionColumn: string): PhoneStages {
+  const regions = d.valuesTable(
+    ['region', 'cc', 'np', 'idd', 'lengths'],
+    phoneRegions().map((r) => [r.region, r.callingCode, r.nationalPrefix, r.iddPrefix, r.lengths]),
+  );
+  const codes = d.valuesTable(['cc', 'np', 'lengths'], callingCodes().map((c) => [c.callingCode, c.nationalPrefix, c.lengths]));
+  const raw = `CAST(i.${d.quoteIdent(phoneColumn)} AS ${d.types.text})`;
+  const digits = d.regexReplaceAll(raw, '[^0-9]', '');
+  const hasPlus = d.regexFullMatch(raw, '[^0-9]*\\+.*');
+  // Length check against ',7,9,10,': the national number's length, comma-delimited.
+  const possible = (nsn: string, lengths: string) => `${d.strpos(lengths, `',' || CAST(length(${nsn}) AS ${d.types.text}) || ','`)} > 0`;
+  // A leading trunk prefix is dropped whenever what remains is a possible length: in national form
+  // it is the trunk prefix by definition ('030 1234567'), and after a calling code it is the usual
+  // '+49 (0)30' mistake. Regions without one (Italy) keep their leading 0.
+  const dropTrunk = (nsn: string, np: string, lengths: string) =>
+    `CASE WHEN ${np} <> '' AND ${nsn} LIKE ${np} || '%' AND ${possible(`substr(${nsn}, length(${np}) + 1)`, lengths)}
+      THEN substr(${nsn}, length(${np}) + 1) ELSE ${nsn} END`;
+
+  const ctes = [
+    `_audsync_ph_regions AS (${regions})`,
+    `_audsync_ph_codes AS (${codes})`,
+    `_audsync_ph1 AS (
+  SELECT i.*, ${digits} AS _audsync_ph_digits, ${hasPlus} AS _audsync_ph_plus, r.cc AS _audsync_ph_home_cc, r.np AS _audsync_ph_home_np,
+    r.idd AS _audsync_ph_idd, r.lengths AS _audsync_ph_home_lengths
+  FROM ${input} i LEFT JOIN _audsync_ph_regions r ON r.region = i.${d.quoteIdent(regionColumn)}
+)`,
+    // International form: '+', or the 00 most of the world dials, or the row region's own prefix (011 in NANP).
+    `_audsync_ph2 AS (
+  SELECT p.*, CASE
+      WHEN _audsync_ph_plus THEN _audsync_ph_digits
+      WHEN _audsync_ph_digits LIKE '00%' THEN substr(_audsync_ph_digits, 3)
+      WHEN _audsync_ph_idd <> '00' AND _audsync_ph_digits LIKE _audsync_ph_idd || '%' THEN substr(_audsync_ph_digits, length(_audsync_ph_idd) + 1)
+    END AS _audsync_ph_intl
+  FROM _audsync_ph1 p
+)`,
+    `_audsync_ph3 AS (
+  SELECT p.*, coalesce(c1.cc, c2.cc, c3.cc) AS _audsync_ph_cc, coalesce(c1.np, c2.np, c3.np) AS _audsync_ph_cc_np,
+    coalesce(c1.lengths, c2.lengths, c3.lengths) AS _audsync_ph_cc_lengths
+  FROM _audsync_ph2 p
+  LEFT JOIN _audsync_ph_codes c1 ON c1.cc = substr(p._audsync_ph_intl, 1, 1)
+  LEFT JOIN _audsync_ph_codes c2 ON c2.cc = substr(p._audsync_ph_intl, 1, 2)
+  LEFT JOIN _audsync_ph_codes c3 ON c3.cc = substr(p._audsync_ph_intl, 1, 3)
+)`,
+    `_audsync_ph4 AS (
+  SELECT p.*, CASE
+      WHEN _audsync_ph_intl IS NOT NULL THEN _audsync_ph_cc
+      ELSE _audsync_ph_home_cc END AS _audsync_ph_final_cc,
+    CASE
+      WHEN _audsync_ph_intl IS NOT NULL THEN ${dropTrunk('substr(_audsync_ph_intl, length(_audsync_ph_cc) + 1)', '_audsync_ph_cc_np', '_audsync_ph_cc_lengths')}
+      ELSE ${dropTrunk('_audsync_ph_digits', '_audsync_ph_home_np', '_audsync_ph_home_lengths')} END AS _audsync_ph_nsn,
+    CASE WHEN _audsync_ph_intl IS NOT NULL THEN _audsync_ph_cc_lengths ELSE _audsync_ph_home_lengths END AS _audsync_ph_lengths
+  FROM _audsync_ph3 p
+)`,
+    `_audsync_ph5 AS (
+  SELECT p.*, CASE WHEN _audsync_ph_final_cc IS NOT NULL AND _audsync_ph_nsn <> '' AND ${possible('_audsync_ph_nsn', '_audsync_ph_lengths')}
+    THEN _audsync_ph_final_cc || _audsync_ph_nsn END AS _audsync_phone
+  FROM _audsync_ph4 p
+)`,
+  ];
+  return { ctes, output: '_audsync_ph5' };
+}
