@@ -29,6 +29,11 @@ open_subscriptions AS (
 SELECT
   c.customer_id,
   c.email,
+  c.phone,
+  c.first_name,
+  c.last_name,
+  c.postal_code,
+  c.country_code,
   c.ads_consent,
   c.updated_at,
   x.plan,

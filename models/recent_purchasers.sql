@@ -5,6 +5,11 @@
 SELECT
   c.customer_id,
   c.email,
+  c.phone,
+  c.first_name,
+  c.last_name,
+  c.postal_code,
+  c.country_code,
   c.ads_consent,
   c.updated_at,
   COUNT(*) AS orders_in_window,
@@ -15,4 +20,4 @@ JOIN crm.orders AS o
 WHERE NOT o.returned
   AND CAST(o.ordered_at AS DATE) > DATE '{{ var('as_of_date') }}' - {{ var('purchase_window_days') }}
   AND CAST(o.ordered_at AS DATE) <= DATE '{{ var('as_of_date') }}'
-GROUP BY c.customer_id, c.email, c.ads_consent, c.updated_at
+GROUP BY c.customer_id, c.email, c.phone, c.first_name, c.last_name, c.postal_code, c.country_code, c.ads_consent, c.updated_at

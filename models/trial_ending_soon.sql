@@ -3,6 +3,11 @@
 SELECT
   c.customer_id,
   c.email,
+  c.phone,
+  c.first_name,
+  c.last_name,
+  c.postal_code,
+  c.country_code,
   c.ads_consent,
   c.updated_at,
   MAX(s.plan) AS plan,
@@ -15,4 +20,4 @@ WHERE CAST(s.trial_started_at AS DATE) <= DATE '{{ var('as_of_date') }}'
   AND CAST(s.trial_ends_at AS DATE) <= DATE '{{ var('as_of_date') }}' + {{ var('trial_ending_days') }}
   AND (s.converted_at IS NULL OR CAST(s.converted_at AS DATE) > DATE '{{ var('as_of_date') }}')
   AND (s.cancelled_at IS NULL OR CAST(s.cancelled_at AS DATE) > DATE '{{ var('as_of_date') }}')
-GROUP BY c.customer_id, c.email, c.ads_consent, c.updated_at
+GROUP BY c.customer_id, c.email, c.phone, c.first_name, c.last_name, c.postal_code, c.country_code, c.ads_consent, c.updated_at

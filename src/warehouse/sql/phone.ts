@@ -20,7 +20,8 @@ export function phoneStages(d: SqlDialect, input: string, phoneColumn: string, r
     phoneRegions().map((r) => [r.region, r.callingCode, r.nationalPrefix, r.iddPrefix, r.lengths]),
   );
   const codes = d.valuesTable(['cc', 'np', 'lengths'], callingCodes().map((c) => [c.callingCode, c.nationalPrefix, c.lengths]));
-  const raw = `CAST(i.${d.quoteIdent(phoneColumn)} AS ${d.types.text})`;
+  // An extension ('ext. 61', 'x12', '#3') is not part of the number platforms match on.
+  const raw = d.regexReplaceAll(`lower(CAST(i.${d.quoteIdent(phoneColumn)} AS ${d.types.text}))`, '(e?xt\\.?|extension|x|#)[^0-9]*[0-9]+[^0-9]*$', '');
   const digits = d.regexReplaceAll(raw, '[^0-9]', '');
   const hasPlus = d.regexFullMatch(raw, '[^0-9]*\\+.*');
   // Length check against ',7,9,10,': the national number's length, comma-delimited.
