@@ -48,7 +48,20 @@ export interface Platform {
    */
   resolveAudience(ref: AudienceRef, options: { create: boolean }): Promise<string | null>;
   send(batch: DeliveryBatch): Promise<BatchResult>;
+  /**
+   * Called once per op after its last batch: close a session, run an upload job, collect counts.
+   * Errors are classified like send()'s. What it returns is stored as a platform report.
+   */
+  finish?(audienceId: string, op: DeliveryOp): Promise<PlatformReport | void>;
   close?(): Promise<void>;
+}
+
+/** What a platform says about an upload after the fact (Meta session counts, Google request status). */
+export interface PlatformReport {
+  kind: string; // 'meta_session', 'google_request', 'google_job'
+  reference: string; // the platform's id for it (session id, request id, job resource name)
+  status: string; // the platform's own word: 'PROCESSING', 'SUCCESS', ...
+  details: Record<string, unknown>; // counts and match information, never identifiers
 }
 
 /** What a platform folder exports as `definition` from its index.ts. */
