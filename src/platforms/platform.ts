@@ -34,6 +34,11 @@ export interface RowRejection {
 export interface BatchResult {
   accepted: number;
   rejected: RowRejection[];
+  /**
+   * The platform refused every row because of some it did not point at (Meta's invalid-payload
+   * answer): the runtime bisects the batch to isolate them instead of failing the good rows.
+   */
+  wholeBatch?: boolean;
 }
 
 export interface PlatformContext {
@@ -42,6 +47,8 @@ export interface PlatformContext {
 
 export interface Platform {
   readonly capabilities: PlatformCapabilities;
+  /** The ad account whose rate limits this client spends: syncs to one account share one limit. */
+  readonly account?: string;
   /**
    * The audience id for a sync. With create=false (plan) returns null where the audience would be
    * created; with create=true finds it by name or creates it, never creating a second one.

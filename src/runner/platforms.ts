@@ -25,6 +25,7 @@ interface Limits {
 
 export class PlatformPool {
   private readonly clients = new Map<string, Promise<DestinationClient>>();
+  private readonly rateQueues = new Map<string, PQueue>();
 
   constructor(
     private readonly logger: Logger,
@@ -52,8 +53,22 @@ export class PlatformPool {
     const maxRows = Math.min(limits.batch_size ?? caps.maxRowsPerRequest, caps.maxRowsPerRequest);
     const concurrency = limits.concurrency ?? caps.defaultConcurrency ?? 4;
     const rps = limits.requests_per_second ?? caps.defaultRequestsPerSecond;
-    const rateQueue = new PQueue(rps ? { intervalCap: Math.max(1, Math.floor(rps)), interval: Math.max(1, Math.round((1000 * Math.max(1, Math.floor(rps))) / rps)) } : {});
+    const rateQueue = this.rateQueueFor(`${destination.type}:${platform.account ?? destination.name}`, rps);
     return { destination, definition, platform, rateQueue, concurrency, maxRows, maxBytes: caps.maxBytesPerRequest };
+  }
+
+  /**
+   * One queue per ad account: every sync and destination spending that account's limit waits in
+   * it. When destinations on one account set different limits, the first one used sets it.
+   */
+  private rateQueueFor(account: string, rps: number | undefined): PQueue {
+    let queue = this.rateQueues.get(account);
+    if (!queue) {
+      const cap = rps ? Math.max(1, Math.floor(rps)) : undefined;
+      queue = new PQueue(cap ? { intervalCap: cap, interval: Math.round((1000 * cap) / rps!) } : {});
+      this.rateQueues.set(account, queue);
+    }
+    return queue;
   }
 
   async close(): Promise<void> {

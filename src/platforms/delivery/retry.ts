@@ -3,9 +3,11 @@ export interface RetryPolicy {
   maxAttempts: number; // per request, the first try included
   baseDelayMs: number;
   maxDelayMs: number;
+  /** Retries one sync may spend in a run, all requests together: a platform failing everything stops the sync. */
+  budget: number;
 }
 
-export const defaultRetryPolicy: RetryPolicy = { maxAttempts: 6, baseDelayMs: 500, maxDelayMs: 60_000 };
+export const defaultRetryPolicy: RetryPolicy = { maxAttempts: 6, baseDelayMs: 500, maxDelayMs: 60_000, budget: 200 };
 
 export function backoffMs(policy: RetryPolicy, attempt: number, retryAfterMs?: number, random: () => number = Math.random): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));

@@ -14,13 +14,16 @@ const GRAPH_URL = 'https://graph.facebook.com';
 
 class MetaPlatform implements Platform {
   readonly capabilities = metaCapabilities;
+  readonly account: string;
   /** Two syncs resolving one name at once share the lookup, so they cannot both create it. */
   private readonly resolving = new Map<string, Promise<string | null>>();
 
   constructor(
     private readonly client: GraphClient,
     private readonly adAccountId: string,
-  ) {}
+  ) {
+    this.account = adAccountId;
+  }
 
   resolveAudience(ref: AudienceRef, options: { create: boolean }): Promise<string | null> {
     const key = `${options.create}:${ref.id ?? ''}:${ref.name ?? ''}`;
@@ -40,7 +43,7 @@ class MetaPlatform implements Platform {
 
     const failure = classifyGraphError(response, { adAccountId: this.adAccountId, audienceId: batch.audienceId, secrets: this.client.secrets });
     if (!isRejection(failure)) throw failure;
-    return { accepted: 0, rejected: batch.rows.map((_, index) => ({ index, reason: failure.reason, code: failure.code })) };
+    return { accepted: 0, rejected: batch.rows.map((_, index) => ({ index, reason: failure.reason, code: failure.code })), wholeBatch: true };
   }
 }
 

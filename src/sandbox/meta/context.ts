@@ -26,6 +26,8 @@ export interface MetaEnv {
   policy: AuthPolicy;
   faults: FaultInjector;
   limiter: AccountRateLimiter;
+  /** Values that make Meta refuse a whole request (what one malformed row does), for bisection tests. */
+  poisoned: Set<string>;
   changed(): void;
   nextSessionId(): string;
 }

@@ -57,6 +57,7 @@ export class MetaSimulator implements Simulator {
       },
       faults: this.faults,
       limiter: this.limiter,
+      poisoned: new Set(),
       changed: () => this.onChange(),
       nextSessionId: () => String(1_000_000 + ++this.sessionCounter),
     };
@@ -91,12 +92,23 @@ export class MetaSimulator implements Simulator {
     this.faults.failNext(count, kind, extra);
   }
 
+  /**
+   * Any add or remove containing one of these values is refused whole with Meta's invalid-parameter
+   * answer, naming no row: how one bad row poisons a real request. Replaces the previous list;
+   * poison([]) lifts it.
+   */
+  poison(values: string[]): void {
+    this.env.poisoned.clear();
+    for (const value of values) this.env.poisoned.add(value);
+  }
+
   /** Forgets audiences, the request log, queued faults and rate-limit windows; ids start over. */
   reset(): void {
     this.state.clear();
     this.log = [];
     this.faults.reset();
     this.limiter.reset();
+    this.env.poisoned.clear();
     this.onChange();
   }
 

@@ -23,6 +23,9 @@ export async function changeUsers(env: MetaEnv, ex: Exchange, audienceId: string
   authorize(env, ex, audience.adAccountId, audienceId);
 
   const payload = validatePayload(ex.params.payload);
+  if (env.poisoned.size > 0 && payload.rows.some((row) => row.some((value) => env.poisoned.has(value)))) {
+    throw invalidParam('(#100) Invalid parameter');
+  }
   const session = readSession(ex.params.session, op === 'replace');
   if (op === 'add') env.state.add(audience, payload.keys, payload.rows);
   else if (op === 'remove') env.state.remove(audience, payload.keys, payload.rows);

@@ -1,0 +1,80 @@
+// The delivery runtime against the Meta simulator: bisection isolates the rows that poison a batch,
+// the retry budget stops a sync that only fails, and syncs to one ad account share its rate limit.
+import { afterEach, expect, it } from 'vitest';
+import { readFile, writeFile } from 'node:fs/promises';
+import { createProject, emailHash, expectedHashes, type Customer, type TestProject } from '../support/project.js';
+
+const customers = (n: number): Customer[] =>
+  Array.from({ length: n }, (_, i) => ({ customer_id: `K${String(i).padStart(3, '0')}`, email: `m${i}@example.com`, ads_consent: true }));
+
+let p: TestProject;
+afterEach(async () => {
+  await p.cleanup();
+});
+
+async function setLimits(project: TestProject, limits: string) {
+  const file = `${project.dir}/destinations/meta.yml`;
+  await writeFile(file, `${await readFile(file, 'utf8')}limits: ${limits}\n`);
+}
+
+it('bisects a batch refused whole and fails only the rows that poison it', async () => {
+  p = await createProject();
+  const rows = customers(16);
+  await p.writeCustomers(rows);
+  await setLimits(p, '{ batch_size: 16, concurrency: 1 }');
+  const bad = [emailHash('m3@example.com'), emailHash('m11@example.com')];
+  p.sandbox.meta.poison(bad);
+
+  const s = (await p.run()).syncs[0]!;
+  expect(s).toMatchObject({ status: 'partial', added: 14, failed: 2 });
+  expect(p.audienceHashes()).toEqual(expectedHashes(rows).filter((h) => !bad.includes(h)));
+  const failed = await p.query<{ member_key: string; error_code: string }>(
+    `SELECT member_key, error_code FROM audsync.audsync_changes WHERE status = 'failed' ORDER BY member_key`,
+  );
+  expect(failed).toEqual([
+    { member_key: 'K003', error_code: '100' },
+    { member_key: 'K011', error_code: '100' },
+  ]);
+  // 1 whole batch, then halves down to the two bad rows: far fewer requests than one per row.
+  const writes = p.writes();
+  expect(writes.length).toBeLessThan(16);
+  expect(writes.filter((w) => w.status === 200).reduce((n, w) => n + w.rows, 0)).toBe(14);
+
+  // Once the data is fixed (here: the poison lifted), the next run sends just those two.
+  p.sandbox.meta.poison([]);
+  const again = (await p.run()).syncs[0]!;
+  expect(again).toMatchObject({ status: 'success' });
+  expect(p.audienceHashes()).toEqual(expectedHashes(rows));
+});
+
+it('stops a sync whose platform keeps failing once the retry budget is spent', async () => {
+  p = await createProject();
+  await p.writeCustomers(customers(6));
+  await setLimits(p, '{ batch_size: 1, concurrency: 1 }');
+  p.sandbox.meta.failNext(100, 'error');
+  const s = (await p.run({ retry: { maxAttempts: 10, baseDelayMs: 1, maxDelayMs: 2, budget: 4 } })).syncs[0]!;
+  expect(s.status).toBe('failed');
+  expect(s.error).toMatch(/retry budget of 4 retries/);
+  expect(p.writes()).toHaveLength(5); // the first try and 4 retries, then nothing more
+});
+
+it('syncs to one ad account share its rate limit, across destination files', async () => {
+  p = await createProject({
+    syncExtra: [
+      '  - destination: meta_b\n    audience: { name: "Second audience" }',
+      '  - destination: meta_c\n    audience: { name: "Third audience" }',
+    ].join('\n'),
+  });
+  await p.writeCustomers(customers(4));
+  await setLimits(p, '{ batch_size: 1, concurrency: 4, requests_per_second: 4 }');
+  // Two more destination files for the same ad account (say, other teams' tokens).
+  const first = await readFile(`${p.dir}/destinations/meta.yml`, 'utf8');
+  for (const name of ['meta_b', 'meta_c']) await writeFile(`${p.dir}/destinations/${name}.yml`, first.replace('name: meta', `name: ${name}`));
+  const started = Date.now();
+  const result = await p.run();
+  const seconds = (Date.now() - started) / 1000;
+  expect(result.syncs.map((s) => s.status)).toEqual(['success', 'success', 'success']);
+  // 12 add requests at 4/s on one account start at 0, 1 and 2 s; a limit per destination file
+  // would let each sync's 4 requests go at once and finish in well under a second.
+  expect(seconds).toBeGreaterThanOrEqual(1.9);
+});
