@@ -24,6 +24,8 @@ export interface SyncResult {
   requests: number;
   guardrail: { passed: boolean; violations: string[] } | null;
   audience_created: boolean; // run: created now; plan: would be created
+  /** What the platform said about the upload (Meta's received/invalid counts, Google request ids). */
+  reports: { kind: string; reference: string; status: string; details: Record<string, unknown> }[];
 }
 
 export interface InvocationResult {

@@ -15,7 +15,8 @@ export interface PlatformCapabilities {
   minAudienceSize?: number;
 }
 
-export type DeliveryOp = 'add' | 'remove';
+/** 'replace' sends a whole audience in one session that swaps it in when its last batch arrives. */
+export type DeliveryOp = 'add' | 'remove' | 'replace';
 
 export interface DeliveryBatch {
   audienceId: string;
@@ -23,6 +24,8 @@ export interface DeliveryBatch {
   /** The identifier kinds this sync sends, in a stable order (the payload schema). */
   kinds: IdentifierKind[];
   rows: HashedRow[];
+  /** For 'replace': the session the batch belongs to, its place in it, and whether it closes it. */
+  session?: { id: string; seq: number; last: boolean };
 }
 
 export interface RowRejection {

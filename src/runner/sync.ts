@@ -6,17 +6,15 @@ import type { DestinationDef, ModelDef, SyncDef } from '../core/manifest.js';
 import type { SyncResult } from '../core/result.js';
 import { redact } from '../core/secrets.js';
 import { AUDSYNC_VERSION } from '../core/version.js';
-import { deliver, type DeliveryOutcome } from '../platforms/delivery/deliver.js';
-import { defaultRetryPolicy } from '../platforms/delivery/retry.js';
-import { finishRunSql, insertRunSql, invalidIdentifiersSql } from '../warehouse/sql/audit.js';
+import { finishRunSql, insertRunSql, invalidIdentifiersSql, platformReportSql } from '../warehouse/sql/audit.js';
 import { commitSql } from '../warehouse/sql/commit.js';
 import { literal } from '../warehouse/sql/dialect.js';
 import { audienceSizeSql, deltaCountsSql, deltaSql, memberCountsSql, partCountsSql, partsSql, type SyncSqlSpec } from '../warehouse/sql/delta.js';
-import { holdBackAddsSql, memberResultsSql, resultCountsSql, rowsToSendSql } from '../warehouse/sql/outcome.js';
+import { memberResultsSql, resultCountsSql } from '../warehouse/sql/outcome.js';
 import type { RunContext } from './context.js';
 import { checkGuardrails } from './guardrails.js';
 import { acquireLock, releaseLock } from './lock.js';
-import { OutcomeWriter } from './outcomes.js';
+import { deliverSync } from './deliver-sync.js';
 
 export interface PreparedSync {
   sync: SyncDef;
@@ -47,6 +45,7 @@ export function emptyResult(p: Pick<PreparedSync, 'sync'>): SyncResult {
     error: null,
     no_consent: 0,
     invalid_by_kind: {},
+    reports: [],
     rows_to_send: { add: 0, remove: 0 },
     requests: 0,
     guardrail: null,
@@ -161,37 +160,17 @@ export async function runSync(ctx: RunContext, p: PreparedSync, modelError?: unk
       return finish(result);
     }
 
-    // Deliver: removals first; adds of members whose removal failed are held back (see rowsToSendSql).
-    const writer = new OutcomeWriter(wh, t.deliveries, runId, p.sync.id);
-    let stopped: Error | undefined;
-    let rowsSent = 0;
-    const ops = (['remove', 'add'] as const).filter((op) => result.rows_to_send[op] > 0);
-    for (const op of ops) {
-      if (stopped) break;
-      if (op === 'add' && ops.includes('remove')) {
-        await writer.flush();
-        await wh.execute(holdBackAddsSql(d, spec, t.deliveries, runId, now()));
-      }
-      const summary = await deliver({
-        platform: client.platform,
-        audienceId: audienceId!,
-        op,
-        kinds: spec.identifiers.map((i) => i.kind),
-        rows: wh.stream(rowsToSendSql(d, spec, op, t.deliveries, runId)),
-        maxRows: client.maxRows,
-        maxBytes: client.maxBytes,
-        concurrency: client.concurrency,
-        rateQueue: client.rateQueue,
-        retry: { ...defaultRetryPolicy, ...ctx.options.retry },
-        logger,
-        onOutcome: (o: DeliveryOutcome) => writer.add(o),
-      });
-      await writer.flush();
-      result.requests += summary.requests;
-      rowsSent += summary.rowsSent;
-      stopped = summary.stopped;
-      logger.info({ op, requests: summary.requests, rows_sent: summary.rowsSent, rows_failed: summary.rowsFailed, retries: summary.retries }, `${op} delivered`);
-    }
+    const { stopped, rowsSent, requests, reports } = await deliverSync(ctx, {
+      spec,
+      client,
+      audienceId: audienceId!,
+      runId,
+      rowsToSend: result.rows_to_send,
+      replace: Boolean(ctx.options.fullRefresh) && client.definition.capabilities.replace === 'session',
+      logger,
+    });
+    result.requests = requests;
+    result.reports = reports;
 
     const unsent = stopped ? `not sent: ${errorText(stopped)}` : 'not sent';
     await wh.execute(memberResultsSql(d, spec, t.deliveries, runId, unsent));
@@ -214,6 +193,7 @@ export async function runSync(ctx: RunContext, p: PreparedSync, modelError?: unk
         await tx.execute(statement);
       }
       await tx.execute(finishRunSql(d, t, runId, { ...runFinish(result), rows_sent: rowsSent }));
+      for (const report of reports) await tx.execute(platformReportSql(d, t, runId, p.sync.id, p.destination.type, report, nowIso));
       if (recordInvalid) await tx.execute(recordInvalid);
     });
     logger.info({ status: result.status, added: result.added, removed: result.removed, changed: result.changed, failed: result.failed }, 'sync committed');

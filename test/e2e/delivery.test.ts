@@ -78,3 +78,65 @@ it('syncs to one ad account share its rate limit, across destination files', asy
   // would let each sync's 4 requests go at once and finish in well under a second.
   expect(seconds).toBeGreaterThanOrEqual(1.9);
 });
+
+it('--full-refresh replaces the audience in one session: strays and leavers go, counts are reported', async () => {
+  p = await createProject();
+  const rows = customers(6);
+  await p.writeCustomers(rows);
+  await setLimits(p, '{ batch_size: 2 }');
+  await p.run();
+  // Someone uploads an identifier into the audience by hand, outside audsync.
+  const stray = emailHash('stray@example.com');
+  const response = await fetch(`${p.sandbox.urlFor('meta')}/v21.0/${p.audienceId()}/users`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ access_token: 'sandbox-token', payload: { schema: ['EMAIL'], is_raw: true, data: [[stray]] } }),
+  });
+  expect(response.status).toBe(200);
+  expect(p.audienceHashes()).toContain(stray);
+
+  const remaining = rows.slice(0, 4); // K004 and K005 leave the segment
+  await p.writeCustomers(remaining);
+  const s = (await p.run({ fullRefresh: true })).syncs[0]!;
+  expect(s).toMatchObject({ status: 'success', removed: 2, failed: 0 });
+  expect(p.audienceHashes()).toEqual(expectedHashes(remaining));
+  // One session of 2 batches (4 rows, 2 per batch), no separate removal requests.
+  const replaceCalls = p.sandbox.meta.requests.filter((r) => r.op === 'replace');
+  expect(replaceCalls.map((r) => [r.rows, r.status])).toEqual([
+    [2, 200],
+    [2, 200],
+  ]);
+  expect(p.writes().filter((w) => w.op === 'remove')).toEqual([]);
+  const changes = await p.query<{ member_key: string; op: string; status: string }>(
+    `SELECT member_key, op, status FROM audsync.audsync_changes WHERE op = 'remove' ORDER BY member_key`,
+  );
+  expect(changes).toEqual([
+    { member_key: 'K004', op: 'remove', status: 'sent' },
+    { member_key: 'K005', op: 'remove', status: 'sent' },
+  ]);
+  const reports = await p.query<{ kind: string; status: string; details: string }>(
+    `SELECT kind, status, details FROM audsync.audsync_platform_reports ORDER BY recorded_at DESC LIMIT 1`,
+  );
+  expect(reports).toEqual([{ kind: 'meta_replace_session', status: 'received', details: expect.any(String) }]);
+  expect(JSON.parse(reports[0]!.details)).toMatchObject({ op: 'replace', requests: 2, num_received: 4, num_invalid_entries: 0 });
+  // A later normal run sees nothing to do.
+  expect((await p.run()).syncs[0]).toMatchObject({ added: 0, removed: 0, changed: 0 });
+});
+
+it('a replace session that fails leaves the audience and the snapshot as they were', async () => {
+  p = await createProject();
+  const rows = customers(4);
+  await p.writeCustomers(rows);
+  await setLimits(p, '{ batch_size: 2 }');
+  await p.run();
+  await p.writeCustomers(rows.slice(0, 3));
+  p.sandbox.meta.failNext(1, 'invalid_token', { op: 'replace', skip: 1 }); // the closing batch fails
+  const s = (await p.run({ fullRefresh: true })).syncs[0]!;
+  expect(s.status).toBe('failed');
+  expect(p.audienceHashes()).toEqual(expectedHashes(rows)); // the staged session never swapped in
+  const snapshot = await p.query<{ n: number }>(`SELECT count(*) AS n FROM audsync.audsync_snapshots`);
+  expect(snapshot).toEqual([{ n: 4 }]); // the leaver is still tracked, so a later run removes it
+  const next = (await p.run()).syncs[0]!;
+  expect(next).toMatchObject({ status: 'success', removed: 1 });
+  expect(p.audienceHashes()).toEqual(expectedHashes(rows.slice(0, 3)));
+});

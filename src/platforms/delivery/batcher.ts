@@ -13,6 +13,7 @@ export interface Batch {
   lastRowId: number;
   rowIds: number[];
   rows: HashedRow[];
+  session?: { id: string; seq: number; last: boolean };
 }
 
 // JSON overhead per value (quotes, comma) and per row (brackets); a safe over-estimate.

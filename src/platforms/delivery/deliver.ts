@@ -1,6 +1,7 @@
 // The delivery runtime shared by every platform: requests in parallel up to the concurrency limit,
 // at most the rate limit per destination, retried with backoff, each request's outcome reported as
 // it happens. Memory is bounded by batch size x concurrency, never by audience size.
+import { randomInt } from 'node:crypto';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { FatalError, RetriableError } from '../../core/errors.js';
@@ -49,6 +50,7 @@ export interface DeliverySummary {
 
 export async function deliver(o: DeliverOptions): Promise<DeliverySummary> {
   const summary: DeliverySummary = { requests: 0, rowsSent: 0, rowsFailed: 0, retries: 0, bisections: 0 };
+  if (o.op === 'replace') return deliverReplace(o, summary);
   const inFlight = new PQueue({ concurrency: o.concurrency });
   const stop = (error: Error) => {
     summary.stopped ??= error;
@@ -65,15 +67,38 @@ export async function deliver(o: DeliverOptions): Promise<DeliverySummary> {
   return summary;
 }
 
+/**
+ * A replace is one session: batches go one at a time, in order, and the last carries the flag that
+ * swaps the new membership in. One batch is read ahead to know which is last. The first failure
+ * stops the session; the platform then keeps the audience it had.
+ */
+async function deliverReplace(o: DeliverOptions, summary: DeliverySummary): Promise<DeliverySummary> {
+  const id = String(randomInt(1, 2 ** 32)); // the client picks it; Meta's own uploader uses a random uint32
+  let seq = 0;
+  let pending: Batch | undefined;
+  const stop = (error: Error) => {
+    summary.stopped ??= error;
+  };
+  for await (const batch of batches(o.rows, o.kinds, { maxRows: o.maxRows, maxBytes: o.maxBytes })) {
+    if (pending) await sendWithRetries(o, { ...pending, session: { id, seq: ++seq, last: false } }, summary, stop);
+    if (summary.stopped) return summary;
+    pending = batch;
+  }
+  if (pending) await sendWithRetries(o, { ...pending, session: { id, seq: ++seq, last: true } }, summary, stop);
+  return summary;
+}
+
 async function sendWithRetries(o: DeliverOptions, batch: Batch, summary: DeliverySummary, stop: (e: Error) => void): Promise<void> {
   const base = { op: o.op, firstRowId: batch.firstRowId, lastRowId: batch.lastRowId, rowCount: batch.rows.length };
   for (let attempt = 1; ; attempt++) {
     if (summary.stopped) return; // another request hit a fatal error: leave this range unsent
     try {
       summary.requests++;
-      const result = await o.rateQueue.add(() => o.platform.send({ audienceId: o.audienceId, op: o.op, kinds: o.kinds, rows: batch.rows }));
+      const result = await o.rateQueue.add(() =>
+        o.platform.send({ audienceId: o.audienceId, op: o.op, kinds: o.kinds, rows: batch.rows, session: batch.session }),
+      );
       if (!result) throw new Error('the rate queue dropped a request');
-      if (result.wholeBatch && batch.rows.length > 1) {
+      if (result.wholeBatch && batch.rows.length > 1 && !batch.session) {
         // Refused whole for rows it did not name: halve until the bad rows stand alone, so the good
         // ones still get through. Costs about 2 x log2(batch) requests per bad row.
         summary.bisections++;

@@ -1,7 +1,9 @@
 // Meta Custom Audiences (customer lists): what the registry loads for `type: meta_custom_audiences`.
 import { registerSecret } from '../../core/secrets.js';
 import { checkBaseUrl } from '../http/base-url.js';
-import type { BatchResult, DeliveryBatch, Platform, PlatformDefinition } from '../platform.js';
+import { FatalError } from '../../core/errors.js';
+import type { BatchResult, DeliveryBatch, DeliveryOp, Platform, PlatformDefinition, PlatformReport } from '../platform.js';
+import { SessionCounts } from './session-counts.js';
 import type { AudienceRef } from '../../core/manifest.js';
 import { resolveAudience } from './audience.js';
 import { metaCapabilities } from './capabilities.js';
@@ -11,6 +13,12 @@ import { classifyGraphError, isRejection } from './errors.js';
 import { buildPayload } from './payload.js';
 
 const GRAPH_URL = 'https://graph.facebook.com';
+
+/** usersreplace needs a session: the id the runtime picked, the batch's sequence, the closing flag. */
+function replaceSession(batch: DeliveryBatch) {
+  if (!batch.session) throw new Error('a replace batch needs a session');
+  return { session_id: Number(batch.session.id), batch_seq: batch.session.seq, last_batch_flag: batch.session.last };
+}
 
 class MetaPlatform implements Platform {
   readonly capabilities = metaCapabilities;
@@ -23,6 +31,13 @@ class MetaPlatform implements Platform {
     private readonly adAccountId: string,
   ) {
     this.account = adAccountId;
+  }
+
+  private readonly counts = new SessionCounts();
+
+  /** Meta's own counts of what it received and found invalid, per op, as a platform report. */
+  async finish(audienceId: string, op: DeliveryOp): Promise<PlatformReport | void> {
+    return this.counts.report(audienceId, op);
   }
 
   resolveAudience(ref: AudienceRef, options: { create: boolean }): Promise<string | null> {
@@ -38,11 +53,19 @@ class MetaPlatform implements Platform {
   async send(batch: DeliveryBatch): Promise<BatchResult> {
     if (batch.rows.length === 0) return { accepted: 0, rejected: [] };
     const payload = buildPayload(batch.kinds, batch.rows);
-    const response = await this.client.write(batch.op === 'add' ? 'POST' : 'DELETE', [batch.audienceId, 'users'], { payload });
-    if (response.status >= 200 && response.status < 300) return { accepted: batch.rows.length, rejected: [] };
+    const response =
+      batch.op === 'replace'
+        ? await this.client.write('POST', [batch.audienceId, 'usersreplace'], { payload, session: replaceSession(batch) })
+        : await this.client.write(batch.op === 'add' ? 'POST' : 'DELETE', [batch.audienceId, 'users'], { payload });
+    if (response.status >= 200 && response.status < 300) {
+      this.counts.record(batch.audienceId, batch.op, response.body);
+      return { accepted: batch.rows.length, rejected: [] };
+    }
 
     const failure = classifyGraphError(response, { adAccountId: this.adAccountId, audienceId: batch.audienceId, secrets: this.client.secrets });
     if (!isRejection(failure)) throw failure;
+    // A replace session cannot be bisected: a refused batch fails the whole replace.
+    if (batch.op === 'replace') throw new FatalError(`Meta refused a batch of the replace session: ${failure.reason}`, { code: failure.code });
     return { accepted: 0, rejected: batch.rows.map((_, index) => ({ index, reason: failure.reason, code: failure.code })), wholeBatch: true };
   }
 }

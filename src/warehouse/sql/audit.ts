@@ -53,3 +53,17 @@ export function invalidIdentifiersSql(t: StateTables, runId: string, syncId: str
   if (rows.length === 0) return null;
   return `INSERT INTO ${t.invalidIdentifiers} (run_id, sync_id, identifier, present, invalid) VALUES ${rows.join(', ')}`;
 }
+
+export function platformReportSql(
+  d: SqlDialect,
+  t: StateTables,
+  runId: string,
+  syncId: string,
+  platform: string,
+  r: { kind: string; reference: string; status: string; details: Record<string, unknown> },
+  nowIso: string,
+): string {
+  const values = [runId, syncId, platform, r.kind, r.reference, r.status, JSON.stringify(r.details)].map(literal).join(', ');
+  return `INSERT INTO ${t.platformReports} (run_id, sync_id, platform, kind, reference, status, details, recorded_at)
+VALUES (${values}, ${d.timestamp(nowIso)})`;
+}

@@ -134,6 +134,24 @@ ${hashColumns},
 )`,
     ],
   },
+  {
+    version: 3,
+    name: 'platform reports',
+    // What a platform said about an upload after the fact: Meta's received and invalid counts, a
+    // Google request's status and match rate. Appended per run; a later poll appends a newer row.
+    statements: (d, s, catalog) => [
+      `CREATE TABLE ${schemaRef(d, s, catalog)}.audsync_platform_reports (
+  run_id ${d.types.text} NOT NULL,
+  sync_id ${d.types.text} NOT NULL,
+  platform ${d.types.text} NOT NULL,
+  kind ${d.types.text} NOT NULL,
+  reference ${d.types.text} NOT NULL,
+  status ${d.types.text} NOT NULL,
+  details ${d.types.text},
+  recorded_at ${d.types.timestamp} NOT NULL
+)`,
+    ],
+  },
 ];
 
 export function migrationsTableSql(d: SqlDialect, schema: string, catalog?: string): string[] {

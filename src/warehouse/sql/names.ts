@@ -1,4 +1,5 @@
 // Names of state tables and of the run's scratch (temp) tables.
+import { createHash } from 'node:crypto';
 import type { IdentifierKind } from '../../core/identifiers.js';
 import type { SqlDialect } from './dialect.js';
 
@@ -13,6 +14,7 @@ export interface StateTables {
   syncState: string;
   migrations: string;
   invalidIdentifiers: string;
+  platformReports: string;
 }
 
 /** The state schema, qualified by its catalog when there is one. */
@@ -33,11 +35,18 @@ export function stateTables(d: SqlDialect, schema: string, catalog?: string): St
     syncState: q('audsync_sync_state'),
     migrations: q('audsync_migrations'),
     invalidIdentifiers: q('audsync_invalid_identifiers'),
+    platformReports: q('audsync_platform_reports'),
   };
 }
 
+// Postgres keeps the first 63 bytes of a name and drops the rest without an error, so two long
+// model names could share one scratch table. A longer name keeps its first 50 characters and a hash
+// of the whole (names are ASCII: a character is a byte).
+const MAX_NAME = 63;
+const fit = (name: string) => (name.length <= MAX_NAME ? name : `${name.slice(0, MAX_NAME - 13)}_${createHash('sha256').update(name).digest('hex').slice(0, 12)}`);
+
 export const scratch = {
-  candidate: (model: string) => `_audsync_candidate_${model}`,
+  candidate: (model: string) => fit(`_audsync_candidate_${model}`),
   delta: (index: number) => `_audsync_delta_${index}`,
   parts: (index: number) => `_audsync_parts_${index}`,
   result: (index: number) => `_audsync_result_${index}`,

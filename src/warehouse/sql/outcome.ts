@@ -22,6 +22,16 @@ JOIN (${rowOutcomesSql(d, spec, deliveries, runId)}) ro ON ro.row_id = r.row_id
 WHERE a.op = 'add' AND NOT ro.ok`;
 }
 
+/** After a completed replace session, the leavers' removal rows are done: the replace dropped them. */
+export function coverRemovalsSql(d: SqlDialect, spec: SyncSqlSpec, deliveries: string, runId: string, nowIso: string): string {
+  const parts = d.quoteIdent(scratch.parts(spec.index));
+  return `INSERT INTO ${deliveries} (run_id, sync_id, op, first_row_id, last_row_id, row_count, status, attempts, error_code, error_message, finished_at)
+SELECT ${literal(runId)}, ${literal(spec.syncId)}, 'remove', min(row_id), max(row_id), count(DISTINCT row_id), 'sent', 1, NULL,
+  'removed by the replace session', ${d.timestamp(nowIso)}
+FROM ${parts} WHERE op = 'remove'
+HAVING count(*) > 0`;
+}
+
 /** The rows of one op to send, in row_id order, skipping rows held back in this run. */
 export function rowsToSendSql(d: SqlDialect, spec: SyncSqlSpec, op: 'add' | 'remove', deliveries: string, runId: string): string {
   const parts = d.quoteIdent(scratch.parts(spec.index));
