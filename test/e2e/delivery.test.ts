@@ -119,6 +119,8 @@ it('--full-refresh replaces the audience in one session: strays and leavers go, 
   );
   expect(reports).toEqual([{ kind: 'meta_replace_session', status: 'received', details: expect.any(String) }]);
   expect(JSON.parse(reports[0]!.details)).toMatchObject({ op: 'replace', requests: 2, num_received: 4, num_invalid_entries: 0 });
+  const status = await p.cli(['status', '--json']);
+  expect(JSON.parse(status.stdout).syncs[0].last_report).toMatchObject({ kind: 'meta_replace_session', details: { num_received: 4 } });
   // A later normal run sees nothing to do.
   expect((await p.run()).syncs[0]).toMatchObject({ added: 0, removed: 0, changed: 0 });
 });

@@ -31,6 +31,7 @@ export function registerStatus(program: Command): void {
       const definition = await loadWarehouse(manifest.project.target.warehouse.type);
       const wh = await definition.connect(config, { projectDir: manifest.project.projectDir });
       let rows: RunRow[] = [];
+      let reports: ReportRow[] = [];
       try {
         const t = stateTables(sqlDialect(wh.capabilities.dialect), manifest.project.stateSchema, wh.catalog);
         rows = await wh
@@ -40,18 +41,28 @@ FROM (SELECT r.*, row_number() OVER (PARTITION BY sync_id ORDER BY started_at DE
 WHERE rn = 1 ORDER BY sync_id`,
           )
           .catch(() => []); // no state schema yet: no runs
+        reports = await wh
+          .query<ReportRow>(
+            `SELECT sync_id, kind, reference, status, details, recorded_at
+FROM (SELECT r.*, row_number() OVER (PARTITION BY sync_id ORDER BY recorded_at DESC) AS rn FROM ${t.platformReports} r) latest
+WHERE rn = 1`,
+          )
+          .catch(() => []); // older state schema: no reports yet
       } finally {
         await wh.close();
       }
       const bySync = new Map(rows.map((r) => [r.sync_id, r]));
-      const syncs = manifest.syncs.map((s) => ({ sync: s.id, last_run: bySync.get(s.id) ?? null }));
+      const reportBySync = new Map(reports.map((r) => [r.sync_id, { ...r, details: parseDetails(r.details) }]));
+      const syncs = manifest.syncs.map((s) => ({ sync: s.id, last_run: bySync.get(s.id) ?? null, last_report: reportBySync.get(s.id) ?? null }));
       if (o.json) {
         process.stdout.write(JSON.stringify({ target: manifest.project.target.name, syncs }) + '\n');
         return;
       }
-      const lines = syncs.map(({ sync, last_run: r }) =>
+      const lines = syncs.map(({ sync, last_run: r, last_report: report }) =>
         r
-          ? `${sync}  ${r.status}  ${iso(r.finished_at ?? r.started_at)}  members ${r.members ?? '-'}  +${r.added ?? 0} -${r.removed ?? 0} ~${r.changed ?? 0}  failed ${r.failed ?? 0}${r.error_message ? `\n    ${r.error_message}` : ''}`
+          ? `${sync}  ${r.status}  ${iso(r.finished_at ?? r.started_at)}  members ${r.members ?? '-'}  +${r.added ?? 0} -${r.removed ?? 0} ~${r.changed ?? 0}  failed ${r.failed ?? 0}` +
+            (r.error_message ? `\n    ${r.error_message}` : '') +
+            (report ? `\n    platform: ${report.kind} ${report.status} ${JSON.stringify(report.details)}` : '')
           : `${sync}  never run`,
       );
       process.stdout.write((lines.length ? lines.join('\n') : 'no syncs in this project') + '\n');
@@ -59,3 +70,20 @@ WHERE rn = 1 ORDER BY sync_id`,
 }
 
 const iso = (v: Date | string) => (v instanceof Date ? v.toISOString() : String(v));
+
+interface ReportRow {
+  sync_id: string;
+  kind: string;
+  reference: string;
+  status: string;
+  details: string | null;
+  recorded_at: Date | string;
+}
+
+function parseDetails(text: string | null): unknown {
+  try {
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return text;
+  }
+}
