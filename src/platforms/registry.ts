@@ -12,11 +12,14 @@ const platforms: Record<string, Entry> = {
     config: () => import('./meta/config.js'),
     load: () => import('./meta/index.js'),
   },
+  google_customer_match: {
+    config: () => import('./google/config.js'),
+    load: () => import('./google/index.js'),
+  },
 };
 
 /** Destination `type:` values the config may name, including those not built yet (see contract.md). */
 export const plannedPlatformTypes = [
-  'google_customer_match',
   'tiktok_audiences',
   'linkedin_audiences',
   'snapchat_audience_match',

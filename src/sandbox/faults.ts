@@ -83,6 +83,22 @@ export class FaultInjector {
     return undefined;
   }
 
+  /**
+   * Only a queued fault aimed at exactly this op, with no random draw: for calls a sync makes once
+   * (Google's job create and run, token exchanges), which random faults leave alone.
+   */
+  nextQueued(op: string): Fault | undefined {
+    const index = this.queue.findIndex((f) => f.op === op);
+    const queued = index >= 0 ? this.queue[index]! : undefined;
+    if (!queued) return undefined;
+    if ((queued.skip ?? 0) > 0) {
+      queued.skip!--;
+      return undefined;
+    }
+    if (--queued.remaining === 0) this.queue.splice(index, 1);
+    return { kind: queued.kind, retryAfterMs: queued.retryAfterMs };
+  }
+
   reset(): void {
     this.queue = [];
     this.random = mulberry32(this.options.seed ?? 1);

@@ -4,6 +4,7 @@ export { startSandbox, type Sandbox } from './server.js';
 /** Where each destination type's simulator lives on the sandbox server. */
 const simulatorPaths: Record<string, string> = {
   meta_custom_audiences: '/meta',
+  google_customer_match: '/google',
 };
 
 export function hasSimulator(type: string): boolean {

@@ -4,11 +4,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { isLoopbackHost } from '../platforms/http/base-url.js';
 import { DEFAULT_MAX_BODY_BYTES, readBody } from './body.js';
+import { GoogleSimulator, type GoogleSimulatorOptions } from './google/simulator.js';
 import { MetaSimulator, type MetaSimulatorOptions } from './meta/simulator.js';
 import type { SimReply, Simulator } from './simulator.js';
 import { StateFile } from './state-file.js';
 
-export type SandboxPlatform = 'meta';
+export type SandboxPlatform = 'meta' | 'google';
 
 export interface SandboxOptions {
   /** 0 (the default) picks a free port. */
@@ -18,6 +19,7 @@ export interface SandboxOptions {
   /** Keep audiences and members in this JSON file across restarts. */
   stateFile?: string;
   meta?: MetaSimulatorOptions;
+  google?: GoogleSimulatorOptions;
   /** Bodies above this get HTTP 413 (default 32 MB). */
   maxBodyBytes?: number;
 }
@@ -25,9 +27,10 @@ export interface SandboxOptions {
 export interface Sandbox {
   /** 'http://127.0.0.1:PORT' */
   url: string;
-  /** The base URL a platform's api_base_url should point at: `${url}/meta`. */
+  /** The base URL a platform's api_base_url should point at: `${url}/meta`, `${url}/google`. */
   urlFor(platform: SandboxPlatform): string;
   meta: MetaSimulator;
+  google: GoogleSimulator;
   /** Stops listening, ends open sockets (held requests included) and writes the state file. */
   close(): Promise<void>;
 }
@@ -39,11 +42,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   let stateFile: StateFile | undefined;
   const meta = new MetaSimulator(options.meta, () => stateFile?.changed());
-  const simulators: Record<SandboxPlatform, Simulator> = { meta };
+  const google = new GoogleSimulator(options.google, () => stateFile?.changed());
+  const simulators: Record<SandboxPlatform, Simulator> = { meta, google };
   if (options.stateFile) {
-    stateFile = new StateFile(options.stateFile, () => ({ meta: meta.snapshot() }));
+    stateFile = new StateFile(options.stateFile, () => ({ meta: meta.snapshot(), google: google.snapshot() }));
     const saved = await stateFile.load();
     if (saved?.meta !== undefined) meta.restore(saved.meta);
+    if (saved?.google !== undefined) google.restore(saved.google);
   }
 
   const server = createServer((req, res) => {
@@ -54,10 +59,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const prefix = url.pathname.split('/')[1] ?? '';
     if (prefix === '' && req.method === 'GET') {
-      return write(req, res, { status: 200, body: { simulators: { meta: sandbox.urlFor('meta') } } });
+      return write(req, res, { status: 200, body: { simulators: { meta: sandbox.urlFor('meta'), google: sandbox.urlFor('google') } } });
     }
     if (!Object.hasOwn(simulators, prefix)) {
-      return write(req, res, { status: 404, body: { error: { message: `no simulator at /${prefix}: try /meta`, code: 404 } } });
+      return write(req, res, { status: 404, body: { error: { message: `no simulator at /${prefix}: try /meta or /google`, code: 404 } } });
     }
     const simulator = simulators[prefix as SandboxPlatform];
     const body = await readBody(req, maxBodyBytes);
@@ -92,6 +97,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     url: `http://${urlHost}:${address.port}`,
     urlFor: (platform) => `${sandbox.url}/${platform}`,
     meta,
+    google,
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -41,24 +41,24 @@ describe('destination files', () => {
 
   it('reports a missing type with the available types', async () => {
     const issues = await loadIssues(await withMeta(META_YML.replace('type: meta_custom_audiences\n', '')));
-    expect(issues).toEqual([{ file: FILE, path: 'type', line: 1, column: 1, message: "missing required field 'type'; add type: one of meta_custom_audiences" }]);
+    expect(issues).toEqual([{ file: FILE, path: 'type', line: 1, column: 1, message: "missing required field 'type'; add type: one of meta_custom_audiences, google_customer_match" }]);
   });
 
   it('reports an unknown type with the known types', async () => {
     const issues = await loadIssues(await withMeta(META_YML.replace('meta_custom_audiences', 'facebook')));
-    expect(issues).toEqual([{ file: FILE, path: 'type', line: 2, column: 7, message: "unknown destination type 'facebook'; known types: meta_custom_audiences" }]);
+    expect(issues).toEqual([{ file: FILE, path: 'type', line: 2, column: 7, message: "unknown destination type 'facebook'; known types: meta_custom_audiences, google_customer_match" }]);
   });
 
   it('says a planned type is not available yet', async () => {
-    const google = 'name: meta_main\ntype: google_customer_match\ncustomer_id: "1234567890"\n';
-    const issues = await loadIssues(await withMeta(google));
+    const tiktok = 'name: meta_main\ntype: tiktok_audiences\nadvertiser_id: "1234567890"\n';
+    const issues = await loadIssues(await withMeta(tiktok));
     expect(issues).toEqual([
       {
         file: FILE,
         path: 'type',
         line: 2,
         column: 7,
-        message: "type 'google_customer_match' is not available yet in this version of audsync; available types: meta_custom_audiences",
+        message: "type 'tiktok_audiences' is not available yet in this version of audsync; available types: meta_custom_audiences, google_customer_match",
       },
     ]);
   });

@@ -309,7 +309,7 @@ describe('Meta simulator: server', () => {
     const tooBig = await fetch(`${sandbox!.urlFor('meta')}/v21.0/${id}/users`, { method: 'POST', body: 'x'.repeat(25 * 1024 * 1024) });
     expect(tooBig.status).toBe(413);
     expect(((await tooBig.json()) as any).error.code).toBe(100);
-    const unknown = await fetch(`${sandbox!.url}/google/v1/whatever`);
+    const unknown = await fetch(`${sandbox!.url}/tiktok/v1/whatever`);
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as any).error.message).toContain('no simulator');
   });

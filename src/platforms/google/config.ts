@@ -78,4 +78,5 @@ export const configSpec: PlatformConfigSpec = {
   schema: googleConfigSchema,
   secretFields: ['access_token', 'oauth.client_secret', 'oauth.refresh_token', 'developer_token'],
   baseUrlField: 'api_base_url',
+  endpointFields: ['oauth_token_url', 'oauth.token_url'],
 };
