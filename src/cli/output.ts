@@ -23,6 +23,7 @@ export function formatInvocation(r: InvocationResult): string {
   if (r.syncs.length === 0) out.push('no syncs selected');
   else out.push(line(header), ...rows.map(line));
   const notes = r.syncs.filter((s) => s.error || s.audience_created).map(note);
+  for (const s of r.syncs) if (s.bytes_estimated !== null) notes.push(`${s.sync}: would scan about ${formatBytes(s.bytes_estimated)}`);
   if (notes.length > 0) out.push('', ...notes);
   out.push('', `${r.command === 'plan' ? 'plan' : 'run'} ${r.status}`);
   return out.join('\n') + '\n';
@@ -31,4 +32,15 @@ export function formatInvocation(r: InvocationResult): string {
 function note(s: SyncResult): string {
   if (s.error) return `${s.sync}: ${s.error}`;
   return `${s.sync}: audience '${s.destination}' will be created on the first run`;
+}
+
+function formatBytes(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }

@@ -26,6 +26,11 @@ export interface SyncResult {
   audience_created: boolean; // run: created now; plan: would be created
   /** What the platform said about the upload (Meta's received/invalid counts, Google request ids). */
   reports: { kind: string; reference: string; status: string; details: Record<string, unknown> }[];
+  /**
+   * plan on an engine that bills by bytes scanned (BigQuery): what this sync's statements would
+   * scan, its model's candidate query included (that one runs once per model). null elsewhere.
+   */
+  bytes_estimated: number | null;
 }
 
 export interface InvocationResult {

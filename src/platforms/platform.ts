@@ -63,6 +63,10 @@ export interface Platform {
    * Errors are classified like send()'s. What it returns is stored as a platform report.
    */
   finish?(audienceId: string, op: DeliveryOp): Promise<PlatformReport | void>;
+  /** For capabilities.replace 'remove-all': empty the audience before a full refresh re-adds everyone. */
+  removeAll?(audienceId: string): Promise<PlatformReport | void>;
+  /** A report brought up to date (an async request's status, a job's outcome), for `status --refresh`. */
+  refreshReport?(report: PlatformReport): Promise<PlatformReport>;
   close?(): Promise<void>;
 }
 
@@ -90,4 +94,6 @@ export interface PlatformConfigSpec {
   secretFields: string[];
   /** Path of the base URL override honoured by this platform ('api_base_url'). */
   baseUrlField?: string;
+  /** Other endpoint overrides (token URLs): a sandbox target drops them so they follow the base URL. */
+  endpointFields?: string[];
 }

@@ -1,14 +1,15 @@
 // The delivery phase of one sync: which ops to send in which order, streamed from the warehouse
 // through the delivery runtime, with every request's outcome recorded as it happens.
 //   mirror: removals first; adds of members whose removal failed are held back (outcome.ts)
-//   --full-refresh on a platform that replaces by session: every member's row goes in one replace
-//   session, which also drops the leavers, so their removal rows count as sent once it completes.
+//   --full-refresh: every member's row goes in one replace session (Meta), or the audience is
+//   emptied with remove-all and every member added again (Google); either way the leavers are gone,
+//   so their removal rows count as sent once it completes.
 import type { Logger } from 'pino';
 import { deliver, type DeliveryOutcome } from '../platforms/delivery/deliver.js';
 import { defaultRetryPolicy } from '../platforms/delivery/retry.js';
 import type { DeliveryOp, PlatformReport } from '../platforms/platform.js';
 import type { SyncSqlSpec } from '../warehouse/sql/delta.js';
-import { coverRemovalsSql, holdBackAddsSql, rowsToSendSql } from '../warehouse/sql/outcome.js';
+import { coverRemovalsSql, failRowsSql, holdBackAddsSql, rowsToSendSql } from '../warehouse/sql/outcome.js';
 import type { RunContext } from './context.js';
 import { OutcomeWriter } from './outcomes.js';
 import type { DestinationClient } from './platforms.js';
@@ -19,30 +20,51 @@ export interface DeliveryPlan {
   audienceId: string;
   runId: string;
   rowsToSend: { add: number; remove: number };
-  replace: boolean;
+  /** --full-refresh, by the platform's own means: one replace session, or remove-all then add. */
+  fullRefresh: 'session' | 'remove-all' | null;
   logger: Logger;
 }
 
 export interface DeliveryResult {
   stopped?: Error;
+  /** remove-all succeeded: the platform holds nothing this run did not re-add. */
+  emptied: boolean;
   rowsSent: number;
   requests: number;
   reports: PlatformReport[];
 }
 
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
 export async function deliverSync(ctx: RunContext, plan: DeliveryPlan): Promise<DeliveryResult> {
   const { warehouse: wh, dialect: d, tables: t } = ctx;
   const { spec, client, audienceId, runId, logger } = plan;
+  const now = () => new Date().toISOString();
   const writer = new OutcomeWriter(wh, t.deliveries, runId, spec.syncId);
-  const out: DeliveryResult = { rowsSent: 0, requests: 0, reports: [] };
-  const replace = plan.replace && plan.rowsToSend.add > 0;
-  const ops: DeliveryOp[] = replace ? ['replace'] : (['remove', 'add'] as const).filter((op) => plan.rowsToSend[op] > 0);
+  const out: DeliveryResult = { rowsSent: 0, requests: 0, reports: [], emptied: false };
+  // A full refresh with nothing to add falls back to plain removals: an audience is never replaced by nothing.
+  const refresh = plan.rowsToSend.add > 0 ? plan.fullRefresh : null;
+  const ops: DeliveryOp[] =
+    refresh === 'session' ? ['replace'] : refresh === 'remove-all' ? ['add'] : (['remove', 'add'] as const).filter((op) => plan.rowsToSend[op] > 0);
 
+  if (refresh === 'remove-all') {
+    try {
+      const report = await client.rateQueue.add(() => client.platform.removeAll!(audienceId));
+      out.requests++;
+      out.emptied = true;
+      if (report) out.reports.push(report);
+    } catch (error) {
+      out.stopped = error instanceof Error ? error : new Error(message(error));
+      return out;
+    }
+  }
+
+  const delivered: DeliveryOp[] = [];
   for (const op of ops) {
     if (out.stopped) break;
     if (op === 'add' && ops.includes('remove')) {
       await writer.flush();
-      await wh.execute(holdBackAddsSql(d, spec, t.deliveries, runId, new Date().toISOString()));
+      await wh.execute(holdBackAddsSql(d, spec, t.deliveries, runId, now()));
     }
     const summary = await deliver({
       platform: client.platform,
@@ -59,21 +81,28 @@ export async function deliverSync(ctx: RunContext, plan: DeliveryPlan): Promise<
       onOutcome: (o: DeliveryOutcome) => writer.add(o),
     });
     await writer.flush();
+    delivered.push(op);
     out.requests += summary.requests;
     out.rowsSent += summary.rowsSent;
     out.stopped = summary.stopped;
-    const report = await client.platform.finish?.(audienceId, op).catch((error: unknown) => {
-      logger.warn({ op, error: error instanceof Error ? error.message : String(error) }, 'the platform report could not be collected');
-      return undefined;
-    });
-    if (report) out.reports.push(report);
+    try {
+      const report = await client.platform.finish?.(audienceId, op);
+      if (report) out.reports.push(report);
+    } catch (error) {
+      // Some platforms only stage rows until finish() applies them (a Google Ads job run): when it
+      // fails, nothing delivered in this run is known to have landed, so none of it counts as sent.
+      out.stopped ??= error instanceof Error ? error : new Error(message(error));
+      await wh.execute(failRowsSql(d, spec, t.deliveries, runId, delivered, `not applied: ${message(error)}`, now()));
+      out.rowsSent = 0;
+    }
     logger.info(
       { op, requests: summary.requests, rows_sent: summary.rowsSent, rows_failed: summary.rowsFailed, retries: summary.retries, bisections: summary.bisections },
       `${op} delivered`,
     );
   }
-  if (replace && !out.stopped && plan.rowsToSend.remove > 0) {
-    await wh.execute(coverRemovalsSql(d, spec, t.deliveries, runId, new Date().toISOString()));
+  // The replace session, or the remove-all before the adds, took the leavers out of the audience.
+  if (refresh && !out.stopped && plan.rowsToSend.remove > 0) {
+    await wh.execute(coverRemovalsSql(d, spec, t.deliveries, runId, now()));
   }
   return out;
 }

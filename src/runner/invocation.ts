@@ -80,17 +80,18 @@ async function runAll(ctx: RunContext, prepared: Awaited<ReturnType<typeof prepa
   await migrate(ctx.warehouse, ctx.dialect, ctx.manifest.project.stateSchema);
   const nowIso = new Date().toISOString();
   const modelErrors = new Map<string, unknown>();
+  const modelBytes = new Map<string, number | undefined>();
   for (const [model, identifiers] of identifiersByModel(prepared.filter((p) => !p.problem))) {
     const def = ctx.manifest.models.find((m) => m.name === model)!;
     try {
-      await materializeModel(ctx, def, identifiers, nowIso);
+      modelBytes.set(model, (await materializeModel(ctx, def, identifiers, nowIso)).bytesEstimated);
     } catch (error) {
       modelErrors.set(model, error);
     }
   }
   const results: SyncResult[] = [];
   for (const p of prepared) {
-    results.push(await runSync(ctx, p, modelErrors.get(p.model.name) ?? p.problem));
+    results.push(await runSync(ctx, p, modelErrors.get(p.model.name) ?? p.problem, modelBytes.get(p.model.name)));
   }
   return results;
 }

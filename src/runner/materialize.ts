@@ -6,6 +6,8 @@ import type { RunContext } from './context.js';
 
 export interface ModelCounts {
   rows: number;
+  /** plan only, where the engine can tell: bytes the candidate query scans. */
+  bytesEstimated?: number;
 }
 
 export async function materializeModel(ctx: RunContext, model: ModelDef, identifiers: NormalizedIdentifier[], nowIso: string): Promise<ModelCounts> {
@@ -13,7 +15,9 @@ export async function materializeModel(ctx: RunContext, model: ModelDef, identif
   const columns = await withModel(model, () => warehouse.columns(modelSubquery(model)));
   checkColumns(model, columns);
   const defaultRegion = ctx.manifest.project.defaults.defaultCountry;
-  await withModel(model, () => warehouse.execute(candidateSql(dialect, model, identifiers, { defaultRegion })));
+  const candidate = candidateSql(dialect, model, identifiers, { defaultRegion });
+  const bytesEstimated = await withModel(model, () => estimateBytes(ctx, candidate));
+  await withModel(model, () => warehouse.execute(candidate));
 
   const [check] = await warehouse.query<{ row_count: number; null_keys: number; distinct_keys: number }>(keyCheckSql(dialect, model.name));
   const rows = Number(check?.row_count ?? 0);
@@ -33,7 +37,13 @@ export async function materializeModel(ctx: RunContext, model: ModelDef, identif
   if (model.holdout && ctx.options.command === 'run') {
     await warehouse.execute(recordHoldoutsSql(dialect, model, ctx.tables.holdouts, nowIso));
   }
-  return { rows };
+  return { rows, bytesEstimated };
+}
+
+/** In plan, the bytes a statement would scan when the engine can say (BigQuery's dry run). */
+export async function estimateBytes(ctx: RunContext, sql: string): Promise<number | undefined> {
+  if (ctx.options.command !== 'plan' || !ctx.warehouse.estimateBytes) return undefined;
+  return ctx.warehouse.estimateBytes(sql);
 }
 
 function checkColumns(model: ModelDef, columns: string[]): void {

@@ -47,7 +47,8 @@ export class PlatformPool {
     const config = this.sandboxUrl ? await sandboxConfig(destination, this.sandboxUrl(destination.type)) : destination.config;
     const logger = this.logger.child({ destination: destination.name });
     const platform = definition.create(config, { logger });
-    const caps = definition.capabilities;
+    // The instance's: one platform type can differ by API (Google Ads takes smaller batches than Data Manager).
+    const caps = platform.capabilities;
     const limits = (destination.config.limits ?? {}) as Limits;
     // User limits may lower the platform's, never raise them past what the API accepts.
     const maxRows = Math.min(limits.batch_size ?? caps.maxRowsPerRequest, caps.maxRowsPerRequest);
@@ -65,7 +66,9 @@ export class PlatformPool {
     let queue = this.rateQueues.get(account);
     if (!queue) {
       const cap = rps ? Math.max(1, Math.floor(rps)) : undefined;
-      queue = new PQueue(cap ? { intervalCap: cap, interval: Math.round((1000 * cap) / rps!) } : {});
+      // strict: a sliding window. Fixed windows let up to twice the cap through across a window
+      // boundary, which is exactly what a platform's per-second limit counts against us.
+      queue = new PQueue(cap ? { intervalCap: cap, interval: Math.round((1000 * cap) / rps!), strict: true } : {});
       this.rateQueues.set(account, queue);
     }
     return queue;
@@ -79,16 +82,27 @@ export class PlatformPool {
   }
 }
 
-/** In a sandbox target every credential is the simulator's: real tokens never go to a local server. */
+/**
+ * In a sandbox target every credential is the simulator's (real tokens never go to a local server)
+ * and every endpoint is the sandbox's: token URL overrides are dropped so they follow the base URL.
+ */
 async function sandboxConfig(destination: DestinationDef, baseUrl: string): Promise<Record<string, unknown>> {
   const spec = await loadPlatformConfigSpec(destination.type);
   const config: Record<string, unknown> = structuredClone(destination.config);
   for (const path of spec?.secretFields ?? []) {
-    const keys = path.split('.');
-    let node: Record<string, unknown> | undefined = config;
-    for (const key of keys.slice(0, -1)) node = node?.[key] as Record<string, unknown> | undefined;
-    if (node && node[keys.at(-1)!] !== undefined) node[keys.at(-1)!] = SANDBOX_TOKEN;
+    atPath(config, path, (node, key) => {
+      if (node[key] !== undefined) node[key] = SANDBOX_TOKEN;
+    });
   }
+  for (const path of spec?.endpointFields ?? []) atPath(config, path, (node, key) => delete node[key]);
   if (spec?.baseUrlField) config[spec.baseUrlField] = baseUrl;
   return config;
+}
+
+/** Calls edit with the object holding a dotted path's last key, when that object exists. */
+function atPath(config: Record<string, unknown>, path: string, edit: (node: Record<string, unknown>, key: string) => void): void {
+  const keys = path.split('.');
+  let node: Record<string, unknown> | undefined = config;
+  for (const key of keys.slice(0, -1)) node = node?.[key] as Record<string, unknown> | undefined;
+  if (node) edit(node, keys.at(-1)!);
 }

@@ -16,7 +16,7 @@ export async function migrate(warehouse: Warehouse, d: SqlDialect, schema: strin
     const apply = async (wh: Warehouse) => {
       for (const statement of migration.statements(d, schema, catalog)) await wh.execute(statement);
       await wh.execute(
-        `INSERT INTO ${table} (version, name, applied_at, audsync_version) VALUES (${migration.version}, ${literal(migration.name)}, ${d.timestamp(new Date().toISOString())}, ${literal(AUDSYNC_VERSION)})`,
+        `INSERT INTO ${table} (version, name, applied_at, audsync_version) VALUES (${migration.version}, ${literal(d, migration.name)}, ${d.timestamp(new Date().toISOString())}, ${literal(d, AUDSYNC_VERSION)})`,
       );
     };
     if (warehouse.capabilities.transactionalDdl) await warehouse.transaction(apply);

@@ -15,6 +15,7 @@ import type { RunContext } from './context.js';
 import { checkGuardrails } from './guardrails.js';
 import { acquireLock, releaseLock } from './lock.js';
 import { deliverSync } from './deliver-sync.js';
+import { estimateBytes } from './materialize.js';
 
 export interface PreparedSync {
   sync: SyncDef;
@@ -46,6 +47,7 @@ export function emptyResult(p: Pick<PreparedSync, 'sync'>): SyncResult {
     no_consent: 0,
     invalid_by_kind: {},
     reports: [],
+    bytes_estimated: null,
     rows_to_send: { add: 0, remove: 0 },
     requests: 0,
     guardrail: null,
@@ -58,7 +60,7 @@ export function errorText(error: unknown): string {
   return redact(text);
 }
 
-export async function runSync(ctx: RunContext, p: PreparedSync, modelError?: unknown): Promise<SyncResult> {
+export async function runSync(ctx: RunContext, p: PreparedSync, modelError?: unknown, modelBytes?: number): Promise<SyncResult> {
   const started = Date.now();
   const isRun = ctx.options.command === 'run';
   const { warehouse: wh, dialect: d, tables: t } = ctx;
@@ -106,7 +108,7 @@ export async function runSync(ctx: RunContext, p: PreparedSync, modelError?: unk
     const audienceId = await client.platform.resolveAudience(p.sync.audience, { create: isRun });
     result.audience_id = audienceId;
     result.audience_created = audienceId === null;
-    const [prior] = await wh.query<{ audience_id: string }>(`SELECT audience_id FROM ${t.syncState} WHERE sync_id = ${literal(p.sync.id)}`);
+    const [prior] = await wh.query<{ audience_id: string }>(`SELECT audience_id FROM ${t.syncState} WHERE sync_id = ${literal(d, p.sync.id)}`);
     const spec: SyncSqlSpec = {
       ...p.spec,
       freshStart: audienceId === null || (prior !== undefined && prior.audience_id !== audienceId),
@@ -126,13 +128,18 @@ export async function runSync(ctx: RunContext, p: PreparedSync, modelError?: unk
       byKind[kind] = { present: Number(members?.[`present_${kind}`] ?? 0), invalid: Number(members?.[`invalid_${kind}`] ?? 0) };
       result.invalid_by_kind[kind] = byKind[kind].invalid;
     }
-    const recordInvalid = invalidIdentifiersSql(t, runId, p.sync.id, byKind);
+    const recordInvalid = invalidIdentifiersSql(d, t, runId, p.sync.id, byKind);
 
-    await wh.execute(deltaSql(d, spec, t.snapshots));
-    await wh.execute(partsSql(d, spec, t.snapshots));
+    const deltaStatement = deltaSql(d, spec, t.snapshots);
+    const partsStatement = partsSql(d, spec, t.snapshots);
+    const deltaBytes = await estimateBytes(ctx, deltaStatement);
+    await wh.execute(deltaStatement);
+    const partsBytes = await estimateBytes(ctx, partsStatement); // reads the delta table, so only after it exists
+    await wh.execute(partsStatement);
+    if (deltaBytes !== undefined || modelBytes !== undefined) result.bytes_estimated = (modelBytes ?? 0) + (deltaBytes ?? 0) + (partsBytes ?? 0);
     const delta = byOp(await wh.query<{ op: string; n: number }>(deltaCountsSql(d, spec)));
     const parts = byOp(await wh.query<{ op: string; n: number }>(partCountsSql(d, spec)));
-    const [size] = await wh.query<{ n: number }>(audienceSizeSql(spec, t.snapshots));
+    const [size] = await wh.query<{ n: number }>(audienceSizeSql(d, spec, t.snapshots));
     result.added = delta.add ?? 0;
     result.removed = delta.remove ?? 0;
     result.changed = delta.change ?? 0;
@@ -160,20 +167,20 @@ export async function runSync(ctx: RunContext, p: PreparedSync, modelError?: unk
       return finish(result);
     }
 
-    const { stopped, rowsSent, requests, reports } = await deliverSync(ctx, {
+    const { stopped, rowsSent, requests, reports, emptied } = await deliverSync(ctx, {
       spec,
       client,
       audienceId: audienceId!,
       runId,
       rowsToSend: result.rows_to_send,
-      replace: Boolean(ctx.options.fullRefresh) && client.definition.capabilities.replace === 'session',
+      fullRefresh: ctx.options.fullRefresh ? fullRefreshMode(client.platform.capabilities.replace) : null,
       logger,
     });
     result.requests = requests;
     result.reports = reports;
 
     const unsent = stopped ? `not sent: ${errorText(stopped)}` : 'not sent';
-    await wh.execute(memberResultsSql(d, spec, t.deliveries, runId, unsent));
+    await wh.execute(memberResultsSql(d, spec, t.deliveries, runId, unsent, emptied));
     const counts = await wh.query<{ op: string; status: string; n: number }>(resultCountsSql(d, spec));
     const ok = (op: string) => counts.filter((c) => c.op === op && (c.status === 'sent' || c.status === 'noop')).reduce((s, c) => s + Number(c.n), 0);
     result.added = ok('add');
@@ -202,7 +209,7 @@ export async function runSync(ctx: RunContext, p: PreparedSync, modelError?: unk
     await recordFailure(error);
     return finish(result);
   } finally {
-    if (isRun) await releaseLock(wh, t, p.sync.id, runId).catch(() => undefined);
+    if (isRun) await releaseLock(wh, d, t, p.sync.id, runId).catch(() => undefined);
   }
 }
 
@@ -227,4 +234,9 @@ function runFinish(r: SyncResult) {
     requests: r.requests,
     error_message: r.error,
   };
+}
+
+/** How a platform does --full-refresh; 'none' means re-sending every member (resendAll) is all we can do. */
+function fullRefreshMode(replace: 'session' | 'remove-all' | 'none'): 'session' | 'remove-all' | null {
+  return replace === 'none' ? null : replace;
 }

@@ -14,7 +14,7 @@ import type { SyncSqlSpec } from './delta.js';
 export function holdBackAddsSql(d: SqlDialect, spec: SyncSqlSpec, deliveries: string, runId: string, nowIso: string): string {
   const parts = d.quoteIdent(scratch.parts(spec.index));
   return `INSERT INTO ${deliveries} (run_id, sync_id, op, first_row_id, last_row_id, row_count, status, attempts, error_code, error_message, finished_at)
-SELECT DISTINCT ${literal(runId)}, ${literal(spec.syncId)}, 'add', a.row_id, a.row_id, 1, 'failed', 0, 'held_back',
+SELECT DISTINCT ${literal(d, runId)}, ${literal(d, spec.syncId)}, 'add', a.row_id, a.row_id, 1, 'failed', 0, 'held_back',
   'not sent: the old identifiers of a member sharing this row could not be removed', ${d.timestamp(nowIso)}
 FROM ${parts} a
 JOIN ${parts} r ON r.member_key = a.member_key AND r.op = 'remove'
@@ -26,10 +26,21 @@ WHERE a.op = 'add' AND NOT ro.ok`;
 export function coverRemovalsSql(d: SqlDialect, spec: SyncSqlSpec, deliveries: string, runId: string, nowIso: string): string {
   const parts = d.quoteIdent(scratch.parts(spec.index));
   return `INSERT INTO ${deliveries} (run_id, sync_id, op, first_row_id, last_row_id, row_count, status, attempts, error_code, error_message, finished_at)
-SELECT ${literal(runId)}, ${literal(spec.syncId)}, 'remove', min(row_id), max(row_id), count(DISTINCT row_id), 'sent', 1, NULL,
+SELECT ${literal(d, runId)}, ${literal(d, spec.syncId)}, 'remove', min(row_id), max(row_id), count(DISTINCT row_id), 'sent', 1, NULL,
   'removed by the replace session', ${d.timestamp(nowIso)}
 FROM ${parts} WHERE op = 'remove'
 HAVING count(*) > 0`;
+}
+
+/** Every row of these ops fails in this run (a platform never applied what it staged). */
+export function failRowsSql(d: SqlDialect, spec: SyncSqlSpec, deliveries: string, runId: string, ops: string[], reason: string, nowIso: string): string {
+  const parts = d.quoteIdent(scratch.parts(spec.index));
+  const partOps = [...new Set(ops.map((op) => (op === 'replace' ? 'add' : op)))].map((op) => literal(d, op)).join(', ');
+  return `INSERT INTO ${deliveries} (run_id, sync_id, op, first_row_id, last_row_id, row_count, status, attempts, error_code, error_message, finished_at)
+SELECT ${literal(d, runId)}, ${literal(d, spec.syncId)}, op, min(row_id), max(row_id), count(DISTINCT row_id), 'failed', 1, 'not_applied',
+  ${literal(d, reason)}, ${d.timestamp(nowIso)}
+FROM ${parts} WHERE op IN (${partOps || "''"})
+GROUP BY op`;
 }
 
 /** The rows of one op to send, in row_id order, skipping rows held back in this run. */
@@ -38,9 +49,9 @@ export function rowsToSendSql(d: SqlDialect, spec: SyncSqlSpec, op: 'add' | 'rem
   const kinds = spec.identifiers.map((i) => i.kind);
   return `SELECT DISTINCT p.row_id, ${kinds.map((k) => `p.${k}`).join(', ')}
 FROM ${parts} p
-WHERE p.op = ${literal(op)}
+WHERE p.op = ${literal(d, op)}
   AND p.row_id NOT IN (SELECT first_row_id FROM ${deliveries}
-    WHERE run_id = ${literal(runId)} AND sync_id = ${literal(spec.syncId)} AND error_code = 'held_back' AND op = ${literal(op)})
+    WHERE run_id = ${literal(d, runId)} AND sync_id = ${literal(d, spec.syncId)} AND error_code = 'held_back' AND op = ${literal(d, op)})
 ORDER BY p.row_id`;
 }
 
@@ -52,7 +63,7 @@ export function rowOutcomesSql(d: SqlDialect, spec: SyncSqlSpec, deliveries: str
     min(CASE WHEN o.status = 'failed' THEN o.error_code END) AS error_code,
     min(CASE WHEN o.status = 'failed' THEN o.error_message END) AS error_message
   FROM (SELECT DISTINCT row_id FROM ${parts}) r
-  LEFT JOIN ${deliveries} o ON o.run_id = ${literal(runId)} AND o.sync_id = ${literal(spec.syncId)}
+  LEFT JOIN ${deliveries} o ON o.run_id = ${literal(d, runId)} AND o.sync_id = ${literal(d, spec.syncId)}
     AND r.row_id BETWEEN o.first_row_id AND o.last_row_id
   GROUP BY r.row_id`;
 }
@@ -65,7 +76,15 @@ const LOST_MESSAGE =
  *   status: sent (its parts were accepted), noop (nothing needed sending), failed, dead (never sendable)
  *   action: upsert (platform holds the new values), delete (holds none of this member's), keep (unchanged)
  */
-export function memberResultsSql(d: SqlDialect, spec: SyncSqlSpec, deliveries: string, runId: string, unsentMessage: string): string {
+export function memberResultsSql(
+  d: SqlDialect,
+  spec: SyncSqlSpec,
+  deliveries: string,
+  runId: string,
+  unsentMessage: string,
+  /** The platform emptied the audience this run (remove-all): a failed re-add leaves the member with nothing. */
+  emptied = false,
+): string {
   const delta = d.quoteIdent(scratch.delta(spec.index));
   const parts = d.quoteIdent(scratch.parts(spec.index));
   const select = `WITH ro AS (${rowOutcomesSql(d, spec, deliveries, runId)}),
@@ -77,7 +96,7 @@ per_member AS (
     max(CASE WHEN p.op = 'add' AND NOT ro.ok THEN 1 ELSE 0 END) AS add_failed,
     max(CASE WHEN p.op = 'lost' THEN 1 ELSE 0 END) AS lost,
     min(CASE WHEN NOT ro.ok AND p.op <> 'lost' THEN ro.error_code END) AS error_code,
-    min(CASE WHEN NOT ro.ok AND p.op <> 'lost' THEN coalesce(ro.error_message, ${literal(unsentMessage)}) END) AS error_message
+    min(CASE WHEN NOT ro.ok AND p.op <> 'lost' THEN coalesce(ro.error_message, ${literal(d, unsentMessage)}) END) AS error_message
   FROM ${delta} dl
   LEFT JOIN ${parts} p ON p.member_key = dl.member_key
   LEFT JOIN ro ON ro.row_id = p.row_id
@@ -91,11 +110,11 @@ SELECT member_key, op,
     WHEN op = 'remove' THEN 'delete'
     -- The add failed: if this run removed the member's old identifiers, the platform holds none of
     -- its own any more (delete); if nothing was removed it still holds the old ones (keep).
-    WHEN add_failed = 1 THEN CASE WHEN has_remove = 1 THEN 'delete' ELSE 'keep' END
+    WHEN add_failed = 1 THEN CASE WHEN has_remove = 1 OR ${emptied ? 'TRUE' : 'FALSE'} THEN 'delete' ELSE 'keep' END
     ELSE 'upsert'
   END AS action,
   CASE WHEN lost = 1 THEN 'unrecoverable' WHEN remove_failed = 1 OR add_failed = 1 THEN coalesce(error_code, 'not_sent') END AS error_code,
-  CASE WHEN lost = 1 THEN ${literal(LOST_MESSAGE)} ELSE error_message END AS error_message
+  CASE WHEN lost = 1 THEN ${literal(d, LOST_MESSAGE)} ELSE error_message END AS error_message
 FROM per_member`;
   return d.createTempTableAs(scratch.result(spec.index), select);
 }
