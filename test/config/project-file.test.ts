@@ -93,7 +93,7 @@ describe('audsync.yml', () => {
   it('reports an unknown warehouse type with the known ones', async () => {
     const issues = await loadIssues(await withProject(PROJECT_YML.replace('type: duckdb, path: audsync.duckdb', 'type: oracle')));
     expect(issues).toEqual([
-      { file: 'audsync.yml', path: 'targets.local.warehouse.type', line: 7, column: 24, message: "unknown warehouse type 'oracle'; known types: duckdb" },
+      { file: 'audsync.yml', path: 'targets.local.warehouse.type', line: 7, column: 24, message: "unknown warehouse type 'oracle'; known types: duckdb, postgres, bigquery, snowflake" },
     ]);
   });
 

@@ -1,7 +1,11 @@
-// The segment-to-audience scenarios a user relies on, on DuckDB against the Meta simulator given as
-// api_base_url: after every run the audience holds exactly the hashes of the eligible members.
+// The segment-to-audience scenarios a user relies on, on every warehouse (DuckDB and Postgres)
+// against the Meta simulator given as api_base_url: after every run the audience holds exactly the
+// hashes of the eligible members.
+import { writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createProject, emailHash, expectedHashes, type Customer, type TestProject } from '../support/project.js';
+import { createProject, emailHash, expectedHashes, PG_DB_URL_ENV, WAREHOUSES, type Customer, type TestProject } from '../support/project.js';
 
 const base: Customer[] = [
   { customer_id: 'C1', email: 'Ana@Example.com', ads_consent: true },
@@ -14,12 +18,6 @@ const base: Customer[] = [
 ];
 
 let p: TestProject;
-beforeEach(async () => {
-  p = await createProject();
-});
-afterEach(async () => {
-  await p.cleanup();
-});
 
 async function sync(rows: Customer[]) {
   await p.writeCustomers(rows);
@@ -35,7 +33,14 @@ const changesOf = (runId: string) =>
 const lastRunId = async () =>
   (await p.query<{ run_id: string }>(`SELECT run_id FROM audsync.audsync_runs ORDER BY started_at DESC LIMIT 1`))[0]!.run_id;
 
-describe('a segment kept equal to a Meta audience', () => {
+describe.each(WAREHOUSES)('a segment kept equal to a Meta audience, on %s', (warehouse) => {
+  beforeEach(async () => {
+    p = await createProject({ warehouse });
+  });
+  afterEach(async () => {
+    await p.cleanup();
+  });
+
   it('first sync sends consented, valid, normalized emails once each and records every member', async () => {
     const s = await sync(base);
     expect(s).toMatchObject({ status: 'success', members: 4, added: 4, removed: 0, changed: 0, failed: 0, invalid: 2, no_consent: 1 });
@@ -136,6 +141,19 @@ describe('a segment kept equal to a Meta audience', () => {
     expect(sent.filter((r) => r.op === 'remove').reduce((n, r) => n + r.rows, 0)).toBe(plan.rows_to_send.remove);
   });
 
+  it('plan: a model whose SQL fails fails its own sync only; the other model is still planned', async () => {
+    await p.writeCustomers(base);
+    await writeFile(
+      join(p.dir, 'models', 'a_broken.yml'),
+      `name: a_broken\nsql: SELECT customer_id, email FROM no_such_table\nkey: customer_id\nidentifiers: { email: email }\nsyncs:\n  - destination: meta\n    audience: { name: "Broken" }\n`,
+    );
+    const plan = await p.run({ command: 'plan' });
+    const byModel = Object.fromEntries(plan.syncs.map((s) => [s.model, s]));
+    expect(plan.syncs.map((s) => s.model)).toEqual(['a_broken', 'buyers']); // the broken one runs first
+    expect(byModel.a_broken).toMatchObject({ status: 'failed', error: expect.stringContaining("model 'a_broken': its SQL failed") });
+    expect(byModel.buyers).toMatchObject({ status: 'planned', added: 4, rows_to_send: { add: 3, remove: 0 } });
+  });
+
   it('plan on a fresh warehouse creates no audience and no state', async () => {
     await p.writeCustomers(base);
     const plan = (await p.run({ command: 'plan' })).syncs[0]!;
@@ -187,3 +205,40 @@ describe('a DuckDB file named like the state schema (contract.md: audsync.duckdb
     }
   });
 });
+
+describe('Postgres through the CLI (contract.md: connection: "${DATABASE_URL}")', () => {
+  it('runs, re-runs and reports status; an unreachable server is one clear error that never shows the password', async () => {
+    const q = await createProject({ warehouse: 'postgres' });
+    try {
+      await q.writeCustomers(base);
+      const first = await q.cli(['run', '--json']);
+      expect(first.code).toBe(0);
+      expect(JSON.parse(first.stdout).syncs[0]).toMatchObject({ status: 'success', added: 4 });
+      expect(JSON.parse((await q.cli(['run', '--json'])).stdout).syncs[0]).toMatchObject({ status: 'success', added: 0 });
+      expect(q.audienceHashes()).toEqual(expectedHashes(base));
+      const status = await q.cli(['status', '--json']);
+      expect(status.code).toBe(0);
+      expect(JSON.parse(status.stdout).syncs[0].last_run).toMatchObject({ status: 'success', members: 4 });
+
+      const port = await closedPort();
+      const down = await q.cli(['run', '--json'], { [PG_DB_URL_ENV]: `postgres://postgres:Sup3r-s3cret@127.0.0.1:${port}/warehouse` });
+      expect(down.code).toBe(1);
+      expect(JSON.parse(down.stdout).error).toMatchObject({
+        type: 'WarehouseError',
+        message: `postgres: cannot connect to 127.0.0.1:${port}/warehouse as postgres: connection refused (ECONNREFUSED)`,
+        hint: expect.stringContaining('is the server running'),
+      });
+      expect(down.stdout + down.stderr).not.toContain('Sup3r-s3cret');
+    } finally {
+      await q.cleanup();
+    }
+  });
+});
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((done) => server.close(done));
+  return port;
+}

@@ -1,5 +1,6 @@
-// A throwaway audsync project in a temp dir: CSV source data the test rewrites between runs, a
-// DuckDB file for state, and a Meta destination pointed at a loopback simulator via api_base_url.
+// A throwaway audsync project in a temp dir and a Meta destination pointed at a loopback simulator
+// via api_base_url, on either warehouse: DuckDB (CSV source data the test rewrites between runs, a
+// DuckDB file for state) or Postgres (a fresh database holding crm.customers and the state schema).
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
@@ -13,6 +14,7 @@ import { runInvocation } from '../../src/runner/invocation.js';
 import type { RunOptions } from '../../src/runner/context.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { SANDBOX_TOKEN } from '../../src/sandbox/token.js';
+import { createTestDatabase, type TestDatabase } from './postgres.js';
 
 export interface Customer {
   customer_id: string;
@@ -21,6 +23,12 @@ export interface Customer {
 }
 
 export const TOKEN_ENV = 'AUDSYNC_TEST_META_TOKEN';
+/** The per-test database's URL, read by the project's `connection: "${...}"`. */
+export const PG_DB_URL_ENV = 'AUDSYNC_TEST_PG_DB_URL';
+
+export type WarehouseKind = 'duckdb' | 'postgres';
+/** The warehouses the conformance scenarios run on, every time. */
+export const WAREHOUSES: WarehouseKind[] = ['duckdb', 'postgres'];
 const BIN = resolve(import.meta.dirname, '../../bin/audsync.js');
 
 export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -29,6 +37,7 @@ export const emailHash = (raw: string) => sha256(raw.replace(/\s+/g, '').toLower
 
 export interface TestProject {
   dir: string;
+  warehouse: WarehouseKind;
   sandbox: Sandbox;
   audienceName: string;
   env: NodeJS.ProcessEnv;
@@ -44,17 +53,32 @@ export interface TestProject {
 }
 
 export interface ProjectOptions {
+  warehouse?: WarehouseKind; // default duckdb
   modelExtra?: string; // YAML lines appended to the model file
   syncExtra?: string; // YAML lines appended under the sync (indented 4)
   defaults?: string; // YAML for `defaults:` (indented 2)
   databaseFile?: string; // DuckDB state file name, default state.duckdb
 }
 
+/** Where the source rows and the state live, and how the test writes and reads them. */
+interface Backend {
+  warehouseYaml: string;
+  modelSql: string; // indented 2
+  env: NodeJS.ProcessEnv;
+  writeCustomers(rows: Customer[]): Promise<void>;
+  query<T>(sql: string): Promise<T[]>;
+  cleanup(): Promise<void>;
+}
+
 export async function createProject(options: ProjectOptions = {}): Promise<TestProject> {
+  const warehouse = options.warehouse ?? 'duckdb';
   const dir = await mkdtemp(join(tmpdir(), 'audsync-e2e-'));
-  const sandbox = await startSandbox();
+  const backend = warehouse === 'postgres' ? await postgresBackend() : duckdbBackend(dir, options.databaseFile ?? 'state.duckdb');
+  const sandbox = await startSandbox().catch(async (error: unknown) => {
+    await backend.cleanup(); // no database left behind
+    throw error;
+  });
   const audienceName = 'Recent buyers';
-  const databaseFile = options.databaseFile ?? 'state.duckdb';
   await mkdir(join(dir, 'models'));
   await mkdir(join(dir, 'destinations'));
   await mkdir(join(dir, 'data'));
@@ -64,7 +88,7 @@ export async function createProject(options: ProjectOptions = {}): Promise<TestP
 target: local
 targets:
   local:
-    warehouse: { type: duckdb, path: ${databaseFile} }
+    warehouse: ${backend.warehouseYaml}
 state_schema: audsync
 defaults:
 ${options.defaults ?? '  guardrails: { max_remove_percent: 100, min_members: 0 }'}
@@ -74,9 +98,7 @@ ${options.defaults ?? '  guardrails: { max_remove_percent: 100, min_members: 0 }
     join(dir, 'models', 'buyers.yml'),
     `name: buyers
 sql: |
-  SELECT customer_id, email, ads_consent
-  FROM read_csv('data/customers.csv', header = true,
-    columns = {'customer_id': 'VARCHAR', 'email': 'VARCHAR', 'ads_consent': 'BOOLEAN'})
+${backend.modelSql}
 key: customer_id
 identifiers: { email: email }
 consent: ads_consent
@@ -96,17 +118,15 @@ access_token: \${${TOKEN_ENV}}
 api_base_url: ${sandbox.urlFor('meta')}
 `,
   );
-  const env = { ...process.env, [TOKEN_ENV]: SANDBOX_TOKEN };
+  const env = { ...process.env, ...backend.env, [TOKEN_ENV]: SANDBOX_TOKEN };
 
   const project: TestProject = {
     dir,
+    warehouse,
     sandbox,
     audienceName,
     env,
-    async writeCustomers(rows) {
-      const csv = ['customer_id,email,ads_consent', ...rows.map((r) => `${r.customer_id},${csvField(r.email)},${r.ads_consent}`)];
-      await writeFile(join(dir, 'data', 'customers.csv'), csv.join('\n') + '\n');
-    },
+    writeCustomers: (rows) => backend.writeCustomers(rows),
     async run(runOptions = {}) {
       const manifest = await loadProject(dir, { env });
       return runInvocation(manifest, { command: 'run', logger: silentLogger, retry: { baseDelayMs: 5, maxDelayMs: 20 }, ...runOptions });
@@ -131,6 +151,28 @@ api_base_url: ${sandbox.urlFor('meta')}
       const audience = sandbox.meta.audiences().find((a) => a.name === audienceName);
       return audience ? sandbox.meta.members(audience.id, 'EMAIL') : [];
     },
+    query: (sql) => backend.query(sql),
+    async cleanup() {
+      await sandbox.close();
+      await backend.cleanup();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return project;
+}
+
+/** DuckDB: the source is a CSV file read by the model; the state is a DuckDB file in the project. */
+function duckdbBackend(dir: string, databaseFile: string): Backend {
+  return {
+    warehouseYaml: `{ type: duckdb, path: ${databaseFile} }`,
+    modelSql: `  SELECT customer_id, email, ads_consent
+  FROM read_csv('data/customers.csv', header = true,
+    columns = {'customer_id': 'VARCHAR', 'email': 'VARCHAR', 'ads_consent': 'BOOLEAN'})`,
+    env: {},
+    async writeCustomers(rows) {
+      const csv = ['customer_id,email,ads_consent', ...rows.map((r) => `${r.customer_id},${csvField(r.email)},${r.ads_consent}`)];
+      await writeFile(join(dir, 'data', 'customers.csv'), csv.join('\n') + '\n');
+    },
     async query(sql) {
       const db = await DuckDBInstance.create(join(dir, databaseFile));
       const c = await db.connect();
@@ -144,12 +186,29 @@ api_base_url: ${sandbox.urlFor('meta')}
         db.closeSync();
       }
     },
-    async cleanup() {
-      await sandbox.close();
-      await rm(dir, { recursive: true, force: true });
-    },
+    async cleanup() {},
   };
-  return project;
+}
+
+/** Postgres: a fresh database with crm.customers as the source; state in its audsync schema. */
+async function postgresBackend(): Promise<Backend> {
+  const db: TestDatabase = await createTestDatabase();
+  await db.query(`CREATE SCHEMA crm; CREATE TABLE crm.customers (customer_id text, email text, ads_consent boolean)`);
+  return {
+    warehouseYaml: `{ type: postgres, connection: "\${${PG_DB_URL_ENV}}" }`,
+    modelSql: '  SELECT customer_id, email, ads_consent FROM crm.customers',
+    env: { [PG_DB_URL_ENV]: db.url },
+    async writeCustomers(rows) {
+      await db.query('TRUNCATE crm.customers');
+      if (rows.length === 0) return;
+      const values = rows.map((_, i) => `($${i * 3 + 1}, $${i * 3 + 2}, $${i * 3 + 3})`).join(', ');
+      // As in the CSV, an empty customer_id is a missing one (NULL).
+      const params = rows.flatMap((r) => [r.customer_id === '' ? null : r.customer_id, r.email, r.ads_consent]);
+      await db.query(`INSERT INTO crm.customers (customer_id, email, ads_consent) VALUES ${values}`, params);
+    },
+    query: (sql) => db.query(sql),
+    cleanup: () => db.drop(),
+  };
 }
 
 function csvField(value: string | null): string {
