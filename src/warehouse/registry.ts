@@ -20,6 +20,18 @@ const warehouses: Record<string, Entry> = {
     config: () => import('./duckdb/config.js'),
     load: () => import('./duckdb/index.js'),
   },
+  postgres: {
+    config: () => import('./postgres/config.js'),
+    load: () => import('./postgres/index.js'),
+  },
+  bigquery: {
+    config: () => import('./bigquery/config.js'),
+    load: () => import('./bigquery/index.js'),
+  },
+  snowflake: {
+    config: () => import('./snowflake/config.js'),
+    load: () => import('./snowflake/index.js'),
+  },
 };
 
 export function warehouseTypes(): string[] {

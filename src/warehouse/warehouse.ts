@@ -32,6 +32,17 @@ export interface Warehouse {
   transaction<T>(work: (tx: Warehouse) => Promise<T>): Promise<T>;
   /** Small appends to persistent state tables, safe to call while a stream is open. */
   insertRows(table: string, rows: Row[]): Promise<void>;
+  /**
+   * Optional: one small statement on a connection other than the main one, committed at once and
+   * safe while a stream or a transaction is open on the main connection; never part of that
+   * transaction. The lock heartbeat uses it (runner/lock.ts). Engines without it keep longer locks.
+   */
+  executeAside?(sql: string): Promise<void>;
+  /**
+   * Optional: bytes the statement would scan, without running it (BigQuery's dry run), so `plan`
+   * can show what a run would cost. Engines that bill otherwise leave it out.
+   */
+  estimateBytes?(sql: string): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -1,0 +1,22 @@
+SELECT
+  sum(CASE WHEN consented AND NOT held_out AND "p_email" THEN 1 ELSE 0 END) AS present_email,
+  sum(CASE WHEN consented AND NOT held_out AND "p_email" AND "n_email__email" IS NULL THEN 1 ELSE 0 END) AS invalid_email,
+  sum(CASE WHEN consented AND NOT held_out AND "p_phone" THEN 1 ELSE 0 END) AS present_phone,
+  sum(CASE WHEN consented AND NOT held_out AND "p_phone" AND "n_phone__phone_digits" IS NULL THEN 1 ELSE 0 END) AS invalid_phone,
+  sum(CASE WHEN consented AND NOT held_out AND "p_first_name" THEN 1 ELSE 0 END) AS present_first_name,
+  sum(CASE WHEN consented AND NOT held_out AND "p_first_name" AND "n_first_name__name" IS NULL THEN 1 ELSE 0 END) AS invalid_first_name,
+  sum(CASE WHEN consented AND NOT held_out AND "p_last_name" THEN 1 ELSE 0 END) AS present_last_name,
+  sum(CASE WHEN consented AND NOT held_out AND "p_last_name" AND "n_last_name__name" IS NULL THEN 1 ELSE 0 END) AS invalid_last_name,
+  sum(CASE WHEN consented AND NOT held_out AND "p_zip" THEN 1 ELSE 0 END) AS present_zip,
+  sum(CASE WHEN consented AND NOT held_out AND "p_zip" AND "n_zip__zip" IS NULL THEN 1 ELSE 0 END) AS invalid_zip,
+  sum(CASE WHEN consented AND NOT held_out AND "p_country" THEN 1 ELSE 0 END) AS present_country,
+  sum(CASE WHEN consented AND NOT held_out AND "p_country" AND "n_country__country_lower" IS NULL THEN 1 ELSE 0 END) AS invalid_country,
+  sum(CASE WHEN consented AND NOT held_out AND "p_maid" THEN 1 ELSE 0 END) AS present_maid,
+  sum(CASE WHEN consented AND NOT held_out AND "p_maid" AND "n_maid__maid" IS NULL THEN 1 ELSE 0 END) AS invalid_maid,
+  sum(CASE WHEN consented AND NOT held_out AND "p_external_id" THEN 1 ELSE 0 END) AS present_external_id,
+  sum(CASE WHEN consented AND NOT held_out AND "p_external_id" AND "n_external_id__trimmed" IS NULL THEN 1 ELSE 0 END) AS invalid_external_id,
+  sum(CASE WHEN NOT consented THEN 1 ELSE 0 END) AS no_consent,
+  sum(CASE WHEN consented AND held_out THEN 1 ELSE 0 END) AS held_out,
+  sum(CASE WHEN consented AND NOT held_out AND NOT ("n_email__email" IS NOT NULL OR "n_phone__phone_digits" IS NOT NULL OR "n_maid__maid" IS NOT NULL OR "n_external_id__trimmed" IS NOT NULL) THEN 1 ELSE 0 END) AS invalid,
+  sum(CASE WHEN consented AND NOT held_out AND ("n_email__email" IS NOT NULL OR "n_phone__phone_digits" IS NOT NULL OR "n_maid__maid" IS NOT NULL OR "n_external_id__trimmed" IS NOT NULL) THEN 1 ELSE 0 END) AS members
+FROM "_audsync_candidate_buyers" WHERE member_key IS NOT NULL;

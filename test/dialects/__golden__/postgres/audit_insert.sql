@@ -1,0 +1,2 @@
+INSERT INTO "audsync".audsync_runs (run_id, invocation_id, sync_id, model, destination, mode, target, status, started_at, model_sql_sha256, audsync_version, full_refresh)
+VALUES ('run-1', 'invocation-1', 'buyers__meta', 'buyers', 'meta', 'mirror', 'prod', 'running', CAST('2026-03-01T10:00:00.000Z' AS TIMESTAMPTZ), 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', '0.0.0-golden', FALSE);

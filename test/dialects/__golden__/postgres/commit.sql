@@ -1,0 +1,30 @@
+INSERT INTO "audsync".audsync_changes (run_id, sync_id, member_key, op, status, attempt, error_code, error_message, source_updated_at, sent_at)
+SELECT 'run-1', 'buyers__meta', r.member_key, r.op, r.status, CASE WHEN rt.member_key IS NOT NULL AND CASE WHEN rt.fingerprint IS NULL THEN dl.fingerprint IS NULL WHEN dl.fingerprint IS NULL THEN FALSE ELSE rt.fingerprint = dl.fingerprint END THEN rt.attempts + 1 ELSE 1 END, r.error_code, r.error_message,
+  dl.source_updated_at, CASE WHEN r.status = 'sent' THEN CAST('2026-03-01T10:00:00.000Z' AS TIMESTAMPTZ) END
+FROM "_audsync_result_0" r
+JOIN "_audsync_delta_0" dl ON dl.member_key = r.member_key
+LEFT JOIN "audsync".audsync_retries rt ON rt.sync_id = 'buyers__meta' AND rt.member_key = r.member_key;
+
+DELETE FROM "audsync".audsync_retries WHERE sync_id = 'buyers__meta' AND member_key IN (SELECT member_key FROM "_audsync_result_0");
+
+DELETE FROM "audsync".audsync_retries WHERE sync_id = 'buyers__meta' AND member_key NOT IN (SELECT member_key FROM "_audsync_delta_0");
+
+INSERT INTO "audsync".audsync_retries (sync_id, member_key, attempts, fingerprint, last_error_code, last_error_message, last_attempt_at)
+SELECT 'buyers__meta', r.member_key, ch.attempt, dl.fingerprint, r.error_code, r.error_message, CAST('2026-03-01T10:00:00.000Z' AS TIMESTAMPTZ)
+FROM "_audsync_result_0" r
+JOIN "_audsync_delta_0" dl ON dl.member_key = r.member_key
+JOIN "audsync".audsync_changes ch ON ch.run_id = 'run-1' AND ch.sync_id = 'buyers__meta' AND ch.member_key = r.member_key
+WHERE r.status = 'failed';
+
+DELETE FROM "audsync".audsync_snapshots WHERE sync_id = 'buyers__meta'
+  AND member_key IN (SELECT member_key FROM "_audsync_result_0" WHERE action IN ('upsert', 'delete'));
+
+INSERT INTO "audsync".audsync_snapshots (sync_id, member_key, email_hash, phone_hash, first_name_hash, last_name_hash, zip_hash, country_hash, maid_hash, external_id_hash, fingerprint, first_synced_at, last_synced_at)
+SELECT 'buyers__meta', dl.member_key, dl.newh_email, dl.newh_phone, dl.newh_first_name, dl.newh_last_name, dl.newh_zip, dl.newh_country, dl.newh_maid, dl.newh_external_id, dl.fingerprint, coalesce(dl.first_synced_at, CAST('2026-03-01T10:00:00.000Z' AS TIMESTAMPTZ)), CAST('2026-03-01T10:00:00.000Z' AS TIMESTAMPTZ)
+FROM "_audsync_result_0" r JOIN "_audsync_delta_0" dl ON dl.member_key = r.member_key
+WHERE r.action = 'upsert';
+
+DELETE FROM "audsync".audsync_sync_state WHERE sync_id = 'buyers__meta';
+
+INSERT INTO "audsync".audsync_sync_state (sync_id, destination, platform, audience_id, updated_at)
+VALUES ('buyers__meta', 'meta', 'meta_custom_audiences', '23851234567890', CAST('2026-03-01T10:00:00.000Z' AS TIMESTAMPTZ));

@@ -1,0 +1,46 @@
+CREATE OR REPLACE TEMPORARY TABLE _audsync_delta_0 AS
+WITH snap AS (SELECT member_key, fingerprint, first_synced_at, email_hash, phone_hash, first_name_hash, last_name_hash, zip_hash, country_hash, maid_hash, external_id_hash FROM ANALYTICS.audsync.audsync_snapshots WHERE sync_id = 'buyers__meta'),
+cand AS (
+  SELECT member_key, source_updated_at, n_email__email AS n_email, n_phone__phone_digits AS n_phone, n_first_name__name AS n_first_name, n_last_name__name AS n_last_name, n_zip__zip AS n_zip, n_country__country_lower AS n_country, n_maid__maid AS n_maid, n_external_id__trimmed AS n_external_id, HASH('email:email:sha256', n_email__email, 'phone:phone_digits:sha256', n_phone__phone_digits, 'first_name:name:sha256', n_first_name__name, 'last_name:name:sha256', n_last_name__name, 'zip:zip:sha256', n_zip__zip, 'country:country_lower:sha256', n_country__country_lower, 'maid:maid:plain', n_maid__maid, 'external_id:trimmed:plain', n_external_id__trimmed) AS fingerprint
+  FROM _audsync_candidate_buyers
+  WHERE consented AND NOT held_out AND member_key IS NOT NULL AND (n_email__email IS NOT NULL OR n_phone__phone_digits IS NOT NULL OR n_maid__maid IS NOT NULL OR n_external_id__trimmed IS NOT NULL)
+)
+SELECT coalesce(c.member_key, s.member_key) AS member_key,
+  CASE WHEN s.member_key IS NULL THEN 'add' WHEN c.member_key IS NULL THEN 'remove' ELSE 'change' END AS op,
+  c.fingerprint, c.source_updated_at, s.first_synced_at,
+  CASE WHEN REGEXP_LIKE(c.n_email, '([0-9a-f]{64})') THEN c.n_email ELSE SHA2(c.n_email, 256) END AS new_email,
+  CASE WHEN REGEXP_LIKE(c.n_email, '([0-9a-f]{64})') THEN c.n_email ELSE SHA2(c.n_email, 256) END AS newh_email,
+  s.email_hash AS oldh_email,
+  s.email_hash AS old_email,
+  CASE WHEN REGEXP_LIKE(c.n_phone, '([0-9a-f]{64})') THEN c.n_phone ELSE SHA2(c.n_phone, 256) END AS new_phone,
+  CASE WHEN REGEXP_LIKE(c.n_phone, '([0-9a-f]{64})') THEN c.n_phone ELSE SHA2(c.n_phone, 256) END AS newh_phone,
+  s.phone_hash AS oldh_phone,
+  s.phone_hash AS old_phone,
+  CASE WHEN REGEXP_LIKE(c.n_first_name, '([0-9a-f]{64})') THEN c.n_first_name ELSE SHA2(c.n_first_name, 256) END AS new_first_name,
+  CASE WHEN REGEXP_LIKE(c.n_first_name, '([0-9a-f]{64})') THEN c.n_first_name ELSE SHA2(c.n_first_name, 256) END AS newh_first_name,
+  s.first_name_hash AS oldh_first_name,
+  s.first_name_hash AS old_first_name,
+  CASE WHEN REGEXP_LIKE(c.n_last_name, '([0-9a-f]{64})') THEN c.n_last_name ELSE SHA2(c.n_last_name, 256) END AS new_last_name,
+  CASE WHEN REGEXP_LIKE(c.n_last_name, '([0-9a-f]{64})') THEN c.n_last_name ELSE SHA2(c.n_last_name, 256) END AS newh_last_name,
+  s.last_name_hash AS oldh_last_name,
+  s.last_name_hash AS old_last_name,
+  CASE WHEN REGEXP_LIKE(c.n_zip, '([0-9a-f]{64})') THEN c.n_zip ELSE SHA2(c.n_zip, 256) END AS new_zip,
+  CASE WHEN REGEXP_LIKE(c.n_zip, '([0-9a-f]{64})') THEN c.n_zip ELSE SHA2(c.n_zip, 256) END AS newh_zip,
+  s.zip_hash AS oldh_zip,
+  s.zip_hash AS old_zip,
+  CASE WHEN REGEXP_LIKE(c.n_country, '([0-9a-f]{64})') THEN c.n_country ELSE SHA2(c.n_country, 256) END AS new_country,
+  CASE WHEN REGEXP_LIKE(c.n_country, '([0-9a-f]{64})') THEN c.n_country ELSE SHA2(c.n_country, 256) END AS newh_country,
+  s.country_hash AS oldh_country,
+  s.country_hash AS old_country,
+  c.n_maid AS new_maid,
+  SHA2(c.n_maid, 256) AS newh_maid,
+  s.maid_hash AS oldh_maid,
+  CASE WHEN SHA2(f.n_maid__maid, 256) = s.maid_hash THEN f.n_maid__maid END AS old_maid,
+  c.n_external_id AS new_external_id,
+  SHA2(c.n_external_id, 256) AS newh_external_id,
+  s.external_id_hash AS oldh_external_id,
+  CASE WHEN SHA2(f.n_external_id__trimmed, 256) = s.external_id_hash THEN f.n_external_id__trimmed END AS old_external_id,
+  FALSE AS dead_lettered
+FROM cand c FULL OUTER JOIN snap s ON s.member_key = c.member_key
+LEFT JOIN _audsync_candidate_buyers f ON f.member_key = s.member_key
+WHERE (s.member_key IS NULL OR c.member_key IS NULL OR c.fingerprint <> s.fingerprint);

@@ -1,0 +1,40 @@
+CREATE OR REPLACE TEMPORARY TABLE _audsync_result_0 AS
+WITH ro AS (SELECT r.row_id,
+    (max(CASE WHEN o.status = 'sent' THEN 1 ELSE 0 END) = 1 AND max(CASE WHEN o.status = 'failed' THEN 1 ELSE 0 END) = 0) AS ok,
+    min(CASE WHEN o.status = 'failed' THEN o.error_code END) AS error_code,
+    min(CASE WHEN o.status = 'failed' THEN o.error_message END) AS error_message
+  FROM (SELECT DISTINCT row_id FROM _audsync_parts_0) r
+  LEFT JOIN ANALYTICS.audsync.audsync_deliveries o ON o.run_id = 'run-1' AND o.sync_id = 'buyers__meta'
+    AND r.row_id BETWEEN o.first_row_id AND o.last_row_id
+  GROUP BY r.row_id),
+per_member AS (
+  SELECT dl.member_key, dl.op,
+    max(CASE WHEN p.op = 'remove' THEN 1 ELSE 0 END) AS has_remove,
+    max(CASE WHEN p.op = 'remove' AND NOT ro.ok THEN 1 ELSE 0 END) AS remove_failed,
+    max(CASE WHEN p.op = 'add' THEN 1 ELSE 0 END) AS has_add,
+    max(CASE WHEN p.op = 'add' AND NOT ro.ok THEN 1 ELSE 0 END) AS add_failed,
+    max(CASE WHEN p.op = 'lost' THEN 1 ELSE 0 END) AS lost,
+    min(CASE WHEN NOT ro.ok AND p.op <> 'lost' THEN ro.error_code END) AS error_code,
+    min(CASE WHEN NOT ro.ok AND p.op <> 'lost' THEN coalesce(ro.error_message, 'not sent') END) AS error_message
+  FROM _audsync_delta_0 dl
+  LEFT JOIN _audsync_parts_0 p ON p.member_key = dl.member_key
+  LEFT JOIN ro ON ro.row_id = p.row_id
+  WHERE NOT dl.dead_lettered -- dead letters of earlier runs: not sent, not recorded again (delta.ts)
+  GROUP BY dl.member_key, dl.op
+)
+SELECT member_key, op,
+  CASE WHEN lost = 1 THEN 'dead' WHEN remove_failed = 1 OR add_failed = 1 THEN 'failed' WHEN has_remove = 1 OR has_add = 1 THEN 'sent' ELSE 'noop' END AS status,
+  CASE
+    WHEN lost = 1 THEN 'delete'
+    WHEN remove_failed = 1 THEN 'keep'
+    WHEN op = 'remove' THEN 'delete'
+    -- The add failed: if this run removed the member's old identifiers, the platform holds none of
+    -- its own any more (delete); if nothing was removed it still holds the old ones (keep).
+    WHEN add_failed = 1 THEN CASE WHEN has_remove = 1 OR FALSE THEN 'delete' ELSE 'keep' END
+    ELSE 'upsert'
+  END AS action,
+  CASE WHEN lost = 1 THEN 'unrecoverable' WHEN remove_failed = 1 OR add_failed = 1 THEN coalesce(error_code, 'not_sent') END AS error_code,
+  CASE WHEN lost = 1 THEN 'cannot be removed: the platform takes this identifier only in plain text, audsync keeps only its hash, and the source row is gone; keep leaving members in the model (e.g. with consent FALSE) until a run removes them' ELSE error_message END AS error_message
+FROM per_member;
+
+SELECT op, status, count(*) AS n FROM _audsync_result_0 GROUP BY op, status;
