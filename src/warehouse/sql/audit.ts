@@ -19,7 +19,7 @@ export interface RunRow {
 
 export function insertRunSql(d: SqlDialect, t: StateTables, r: RunRow): string {
   return `INSERT INTO ${t.runs} (run_id, invocation_id, sync_id, model, destination, mode, target, status, started_at, model_sql_sha256, audsync_version, full_refresh)
-VALUES (${[r.run_id, r.invocation_id, r.sync_id, r.model, r.destination, r.mode, r.target, 'running'].map(literal).join(', ')}, ${d.timestamp(r.started_at)}, ${literal(r.model_sql_sha256)}, ${literal(r.audsync_version)}, ${literal(r.full_refresh)})`;
+VALUES (${[r.run_id, r.invocation_id, r.sync_id, r.model, r.destination, r.mode, r.target, 'running'].map((v) => literal(d, v)).join(', ')}, ${d.timestamp(r.started_at)}, ${literal(d, r.model_sql_sha256)}, ${literal(d, r.audsync_version)}, ${literal(d, r.full_refresh)})`;
 }
 
 export interface RunFinish {
@@ -41,15 +41,15 @@ export interface RunFinish {
 
 export function finishRunSql(d: SqlDialect, t: StateTables, runId: string, f: RunFinish): string {
   const numbers = (['members', 'added', 'removed', 'changed', 'failed', 'invalid', 'held_out', 'no_consent', 'rows_sent', 'requests'] as const)
-    .map((k) => `${k} = ${literal(f[k])}`)
+    .map((k) => `${k} = ${literal(d, f[k])}`)
     .join(', ');
-  return `UPDATE ${t.runs} SET status = ${literal(f.status)}, finished_at = ${d.timestamp(f.finished_at)}, audience_id = ${literal(f.audience_id)},
-  ${numbers}, error_message = ${literal(f.error_message)}
-WHERE run_id = ${literal(runId)}`;
+  return `UPDATE ${t.runs} SET status = ${literal(d, f.status)}, finished_at = ${d.timestamp(f.finished_at)}, audience_id = ${literal(d, f.audience_id)},
+  ${numbers}, error_message = ${literal(d, f.error_message)}
+WHERE run_id = ${literal(d, runId)}`;
 }
 
-export function invalidIdentifiersSql(t: StateTables, runId: string, syncId: string, byKind: Record<string, { present: number; invalid: number }>): string | null {
-  const rows = Object.entries(byKind).map(([kind, c]) => `(${[runId, syncId, kind].map(literal).join(', ')}, ${c.present}, ${c.invalid})`);
+export function invalidIdentifiersSql(d: SqlDialect, t: StateTables, runId: string, syncId: string, byKind: Record<string, { present: number; invalid: number }>): string | null {
+  const rows = Object.entries(byKind).map(([kind, c]) => `(${[runId, syncId, kind].map((v) => literal(d, v)).join(', ')}, ${c.present}, ${c.invalid})`);
   if (rows.length === 0) return null;
   return `INSERT INTO ${t.invalidIdentifiers} (run_id, sync_id, identifier, present, invalid) VALUES ${rows.join(', ')}`;
 }
@@ -63,7 +63,7 @@ export function platformReportSql(
   r: { kind: string; reference: string; status: string; details: Record<string, unknown> },
   nowIso: string,
 ): string {
-  const values = [runId, syncId, platform, r.kind, r.reference, r.status, JSON.stringify(r.details)].map(literal).join(', ');
+  const values = [runId, syncId, platform, r.kind, r.reference, r.status, JSON.stringify(r.details)].map((v) => literal(d, v)).join(', ');
   return `INSERT INTO ${t.platformReports} (run_id, sync_id, platform, kind, reference, status, details, recorded_at)
 VALUES (${values}, ${d.timestamp(nowIso)})`;
 }

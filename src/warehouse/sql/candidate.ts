@@ -22,7 +22,7 @@ export function modelSubquery(model: ModelDef): string {
   for (;;) {
     const next = sql
       .replace(/(^|\n)[ \t]*--[^\n]*$/, '')
-      .replace(/;[ \t]*--[^\n]*$/, ';')
+      .replace(/;[ \t]*--[^\n'"]*$/, ';') // '; -- note' but never inside a string literal
       .replace(/;+\s*$/, '')
       .trim();
     if (next === sql) break;
@@ -41,6 +41,7 @@ export interface CandidateOptions {
 }
 
 const REGION = '_audsync_region';
+const COUNTRY = '_audsync_country';
 
 /**
  * The candidate table. Columns: member_key, consented, held_out, source_updated_at; per mapped kind
@@ -51,15 +52,20 @@ export function candidateSql(d: SqlDialect, model: ModelDef, identifiers: Normal
   const q = d.quoteIdent;
   const col = (name: string) => `src.${q(name)}`;
   const key = `CAST(${col(model.key)} AS ${d.types.text})`;
-  const consented = model.consent ? `(${col(model.consent)} IS TRUE)` : 'TRUE';
+  const consented = model.consent ? d.isTrue(col(model.consent)) : 'TRUE';
   const heldOut = model.holdout
-    ? `(${d.hexPrefixToInt(d.sha256Hex(`${literal(`${model.holdout.salt}:`)} || ${key}`))} % 10000 < ${Math.round(model.holdout.percent * 100)})`
+    ? `(${d.mod(d.hexPrefixToInt(d.sha256Hex(`${literal(d, `${model.holdout.salt}:`)} || ${key}`)), '10000')} < ${Math.round(model.holdout.percent * 100)})`
     : 'FALSE';
   const updatedAt = model.updatedAt ? `CAST(${col(model.updatedAt)} AS ${d.types.timestamp})` : `CAST(NULL AS ${d.types.timestamp})`;
   const countryColumn = model.identifiers.country;
-  const region = countryColumn ? `coalesce(${regionSql(d, col(countryColumn))}, ${literal(options.defaultRegion)})` : literal(options.defaultRegion);
-
-  const ctes = [`src AS ${modelSubquery(model)}`, `_audsync_s1 AS (SELECT src.*, ${region} AS ${REGION} FROM src)`];
+  // The country identifier is read once per row (a long CASE); the country rules and the phone
+  // region use that column.
+  const country = countryColumn ? regionSql(d, col(countryColumn)) : `CAST(NULL AS ${d.types.text})`;
+  const ctes = [
+    `src AS ${modelSubquery(model)}`,
+    `_audsync_s0 AS (SELECT src.*, ${country} AS ${COUNTRY} FROM src)`,
+    `_audsync_s1 AS (SELECT s.*, coalesce(s.${COUNTRY}, ${literal(d, options.defaultRegion)}) AS ${REGION} FROM _audsync_s0 s)`,
+  ];
   let last = '_audsync_s1';
   const phoneColumn = model.identifiers.phone;
   if (phoneColumn && identifiers.some((i) => i.kind === 'phone' && usesPhone(i.rule))) {
@@ -86,7 +92,7 @@ export function candidateSql(d: SqlDialect, model: ModelDef, identifiers: Normal
     const name = normalizedColumn(kind, rule.normalizer);
     if (seen.has(name)) continue;
     seen.add(name);
-    const context = { column: col(column), region: `src.${REGION}`, phoneDigits: 'src._audsync_phone' };
+    const context = { column: col(column), region: `src.${REGION}`, phoneDigits: 'src._audsync_phone', countryCode: `src.${COUNTRY}` };
     columns.push(`${normalizeSql(d, rule, context)} AS ${q(name)}`);
   }
   return d.createTempTableAs(
@@ -116,7 +122,7 @@ export function recordHoldoutsSql(d: SqlDialect, model: ModelDef, holdoutsTable:
   return d.insertIgnore(
     holdoutsTable,
     ['model', 'member_key', 'group', 'salt', 'assigned_at'],
-    `SELECT ${literal(model.name)}, member_key, CASE WHEN held_out THEN 'control' ELSE 'treatment' END, ${literal(model.holdout!.salt)}, ${d.timestamp(nowIso)}
+    `SELECT ${literal(d, model.name)}, member_key, CASE WHEN held_out THEN 'control' ELSE 'treatment' END, ${literal(d, model.holdout!.salt)}, ${d.timestamp(nowIso)}
 FROM ${t} WHERE consented AND member_key IS NOT NULL`,
   );
 }

@@ -1,7 +1,12 @@
 // The commit: applied in one transaction after delivery. The snapshot advances only for members
 // whose changes the platform accepted; every member change of the run lands in audsync_changes.
+// Dead letters: `attempt` counts a member's consecutive failed runs with the same data (a data
+// change starts again at 1); the failure that reaches max_attempts is recorded as 'dead', and its
+// audsync_retries row (attempts >= max_attempts, fingerprint) keeps it out of later deltas until
+// the member's data changes (delta.ts). A run that stopped (credentials refused, a platform failing
+// after every retry) counts the attempt but dead-letters nothing: that failure is not the member's.
 import { literal, type SqlDialect } from './dialect.js';
-import type { SyncSqlSpec } from './delta.js';
+import { sameFingerprint, type SyncSqlSpec } from './delta.js';
 import { scratch, snapshotColumn, type StateTables } from './names.js';
 
 export interface CommitContext {
@@ -10,10 +15,34 @@ export interface CommitContext {
   destination: string;
   platform: string;
   audienceId: string;
+  /** The sync stopped before sending everything: its failures never dead-letter a member. */
+  stopped?: boolean;
+}
+
+/** This run's attempt for a result row r (delta dl, retries rt): one more than its failures with the same data. */
+const attemptSql = `CASE WHEN rt.member_key IS NOT NULL AND ${sameFingerprint('rt.fingerprint', 'dl.fingerprint')} THEN rt.attempts + 1 ELSE 1 END`;
+
+/** Whether a result row's failure this run reaches max_attempts (SQL boolean). */
+function reachesLimitSql(d: SqlDialect, spec: SyncSqlSpec, stopped: boolean | undefined): string {
+  if (spec.maxAttempts === undefined || stopped) return 'FALSE';
+  return `(r.status = 'failed' AND ${attemptSql} >= ${literal(d, spec.maxAttempts)})`;
+}
+
+/**
+ * Member changes this commit will dead-letter (failed now for the max_attempts-th time), counted
+ * before the commit, so the run's status and message can say so. Same joins as the commit.
+ */
+export function newDeadLettersSql(d: SqlDialect, spec: SyncSqlSpec, t: StateTables, stopped?: boolean): string {
+  const sync = literal(d, spec.syncId);
+  return `SELECT count(*) AS n
+FROM ${d.quoteIdent(scratch.result(spec.index))} r
+JOIN ${d.quoteIdent(scratch.delta(spec.index))} dl ON dl.member_key = r.member_key
+LEFT JOIN ${t.retries} rt ON rt.sync_id = ${sync} AND rt.member_key = r.member_key
+WHERE ${reachesLimitSql(d, spec, stopped)}`;
 }
 
 export function commitSql(d: SqlDialect, spec: SyncSqlSpec, t: StateTables, c: CommitContext): string[] {
-  const sync = literal(spec.syncId);
+  const sync = literal(d, spec.syncId);
   const now = d.timestamp(c.nowIso);
   const delta = d.quoteIdent(scratch.delta(spec.index));
   const result = d.quoteIdent(scratch.result(spec.index));
@@ -21,19 +50,30 @@ export function commitSql(d: SqlDialect, spec: SyncSqlSpec, t: StateTables, c: C
   const statements: string[] = [];
 
   // Changes first: `attempt` reads the retry counts as they were before this run.
+  const dead = reachesLimitSql(d, spec, c.stopped);
+  const status = dead === 'FALSE' ? 'r.status' : `CASE WHEN ${dead} THEN 'dead' ELSE r.status END`;
+  const message =
+    dead === 'FALSE'
+      ? 'r.error_message'
+      : `CASE WHEN ${dead} THEN ${literal(d, `dead-lettered after ${spec.maxAttempts} failed attempts (max_attempts); not retried until the member's data changes: `)} || coalesce(r.error_message, r.error_code, 'not sent') ELSE r.error_message END`;
   statements.push(`INSERT INTO ${t.changes} (run_id, sync_id, member_key, op, status, attempt, error_code, error_message, source_updated_at, sent_at)
-SELECT ${literal(c.runId)}, ${sync}, r.member_key, r.op, r.status, coalesce(rt.attempts, 0) + 1, r.error_code, r.error_message,
+SELECT ${literal(d, c.runId)}, ${sync}, r.member_key, r.op, ${status}, ${attemptSql}, r.error_code, ${message},
   dl.source_updated_at, CASE WHEN r.status = 'sent' THEN ${now} END
 FROM ${result} r
 JOIN ${delta} dl ON dl.member_key = r.member_key
 LEFT JOIN ${t.retries} rt ON rt.sync_id = ${sync} AND rt.member_key = r.member_key`);
 
   statements.push(`DELETE FROM ${t.retries} WHERE sync_id = ${sync} AND member_key IN (SELECT member_key FROM ${result})`);
+  // Members with nothing left to do (their data matches the snapshot again, or they left an add_only
+  // sync) start over: an old count must not dead-letter a later change at its first failure.
+  statements.push(`DELETE FROM ${t.retries} WHERE sync_id = ${sync} AND member_key NOT IN (SELECT member_key FROM ${delta})`);
+  // A stopped run keeps the count below max_attempts: only a member's own failure dead-letters it.
+  const attempts = c.stopped && spec.maxAttempts !== undefined ? `least(ch.attempt, ${literal(d, Math.max(spec.maxAttempts - 1, 0))})` : 'ch.attempt';
   statements.push(`INSERT INTO ${t.retries} (sync_id, member_key, attempts, fingerprint, last_error_code, last_error_message, last_attempt_at)
-SELECT ${sync}, r.member_key, ch.attempt, dl.fingerprint, r.error_code, r.error_message, ${now}
+SELECT ${sync}, r.member_key, ${attempts}, dl.fingerprint, r.error_code, r.error_message, ${now}
 FROM ${result} r
 JOIN ${delta} dl ON dl.member_key = r.member_key
-JOIN ${t.changes} ch ON ch.run_id = ${literal(c.runId)} AND ch.sync_id = ${sync} AND ch.member_key = r.member_key
+JOIN ${t.changes} ch ON ch.run_id = ${literal(d, c.runId)} AND ch.sync_id = ${sync} AND ch.member_key = r.member_key
 WHERE r.status = 'failed'`);
 
   if (spec.freshStart) statements.push(`DELETE FROM ${t.snapshots} WHERE sync_id = ${sync}`);
@@ -46,6 +86,6 @@ WHERE r.action = 'upsert'`);
 
   statements.push(`DELETE FROM ${t.syncState} WHERE sync_id = ${sync}`);
   statements.push(`INSERT INTO ${t.syncState} (sync_id, destination, platform, audience_id, updated_at)
-VALUES (${sync}, ${literal(c.destination)}, ${literal(c.platform)}, ${literal(c.audienceId)}, ${now})`);
+VALUES (${sync}, ${literal(d, c.destination)}, ${literal(d, c.platform)}, ${literal(d, c.audienceId)}, ${now})`);
   return statements;
 }

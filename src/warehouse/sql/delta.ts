@@ -2,6 +2,9 @@
 // platform holds. A platform holds identifiers, not members: a match identifier is added only when
 // no member held it before, and removed only when no member holds it after, so a household email
 // shared by two members stays until the last of them leaves.
+// Dead letters: a member change that failed max_attempts times with the same data stays in the delta,
+// flagged dead_lettered, so it is counted, but it is never sent and never recorded again until its
+// data (fingerprint) changes.
 import type { IdentifierKind, IdentifierRule } from '../../core/identifiers.js';
 import type { SyncMode } from '../../core/manifest.js';
 import { literal, type SqlDialect } from './dialect.js';
@@ -19,13 +22,21 @@ export interface SyncSqlSpec {
   freshStart: boolean;
   /** Send every eligible member's identifiers again, held or not (--full-refresh). */
   resendAll: boolean;
+  /**
+   * max_attempts: after this many failed attempts with the same data a member change is
+   * dead-lettered (commit.ts) and left out of later deltas' parts and results. Undefined: no limit.
+   */
+  maxAttempts?: number;
 }
+
+/** Equality of two fingerprints where NULL (a removal has none) equals NULL; never NULL itself. */
+export const sameFingerprint = (a: string, b: string) => `CASE WHEN ${a} IS NULL THEN ${b} IS NULL WHEN ${b} IS NULL THEN FALSE ELSE ${a} = ${b} END`;
 
 const matchKinds = (spec: SyncSqlSpec) => spec.identifiers.filter((i) => i.rule.role === 'match').map((i) => i.kind);
 
 function snapshotCte(d: SqlDialect, spec: SyncSqlSpec, snapshots: string): string {
   const cols = ['member_key', 'fingerprint', 'first_synced_at', ...spec.identifiers.map((i) => snapshotColumn(i.kind))];
-  const where = spec.freshStart ? 'FALSE' : `sync_id = ${literal(spec.syncId)}`;
+  const where = spec.freshStart ? 'FALSE' : `sync_id = ${literal(d, spec.syncId)}`;
   return `snap AS (SELECT ${cols.join(', ')} FROM ${snapshots} WHERE ${where})`;
 }
 
@@ -34,7 +45,7 @@ function eligibleCte(d: SqlDialect, spec: SyncSqlSpec): string {
   const n = (kind: IdentifierKind, rule: IdentifierRule) => d.quoteIdent(normalizedColumn(kind, rule.normalizer));
   const values = spec.identifiers.map((i) => `${n(i.kind, i.rule)} AS n_${i.kind}`);
   // The rule is part of the fingerprint, so changing how a kind is normalized or encoded re-sends it.
-  const fingerprintParts = spec.identifiers.flatMap((i) => [literal(`${i.kind}:${i.rule.normalizer}:${i.rule.encoding}`), n(i.kind, i.rule)]);
+  const fingerprintParts = spec.identifiers.flatMap((i) => [literal(d, `${i.kind}:${i.rule.normalizer}:${i.rule.encoding}`), n(i.kind, i.rule)]);
   const anyMatch = spec.identifiers.filter((i) => i.rule.role === 'match').map((i) => `${n(i.kind, i.rule)} IS NOT NULL`);
   return `cand AS (
   SELECT member_key, source_updated_at, ${values.join(', ')}, ${d.hash64(fingerprintParts)} AS fingerprint
@@ -73,7 +84,7 @@ FROM ${d.quoteIdent(scratch.candidate(spec.model))} WHERE member_key IS NOT NULL
  * hash for kinds sent in plain text); oldh_<k> is the snapshot's and old_<k> what a removal sends:
  * for plain kinds it is recovered from the member's current source row when it still hashes the same.
  */
-export function deltaSql(d: SqlDialect, spec: SyncSqlSpec, snapshots: string): string {
+export function deltaSql(d: SqlDialect, spec: SyncSqlSpec, snapshots: string, retries?: string): string {
   const plain = spec.identifiers.filter((i) => i.rule.encoding === 'plain');
   const values = spec.identifiers.flatMap((i) => {
     const sent = encodeSql(d, i.rule, `c.n_${i.kind}`);
@@ -84,15 +95,24 @@ export function deltaSql(d: SqlDialect, spec: SyncSqlSpec, snapshots: string): s
   });
   const recover = plain.length > 0 ? `\nLEFT JOIN ${d.quoteIdent(scratch.candidate(spec.model))} f ON f.member_key = s.member_key` : '';
   const mirror = spec.mode === 'mirror';
+  // Dead letters: retries that reached max_attempts with the data the member still has. A new
+  // audience (freshStart) and --full-refresh (resendAll) try every member again.
+  const deadLetters = retries !== undefined && spec.maxAttempts !== undefined && !spec.freshStart && !spec.resendAll;
+  const deadCte = deadLetters
+    ? `,\ndead AS (SELECT member_key, fingerprint FROM ${retries} WHERE sync_id = ${literal(d, spec.syncId)} AND attempts >= ${literal(d, spec.maxAttempts!)})`
+    : '';
+  const deadJoin = deadLetters ? '\nLEFT JOIN dead dd ON dd.member_key = coalesce(c.member_key, s.member_key)' : '';
+  const deadFlag = deadLetters ? `(dd.member_key IS NOT NULL AND ${sameFingerprint('dd.fingerprint', 'c.fingerprint')})` : 'FALSE';
   return d.createTempTableAs(
     scratch.delta(spec.index),
     `WITH ${snapshotCte(d, spec, snapshots)},
-${eligibleCte(d, spec)}
+${eligibleCte(d, spec)}${deadCte}
 SELECT coalesce(c.member_key, s.member_key) AS member_key,
   CASE WHEN s.member_key IS NULL THEN 'add' WHEN c.member_key IS NULL THEN 'remove' ELSE 'change' END AS op,
   c.fingerprint, c.source_updated_at, s.first_synced_at,
-  ${values.join(',\n  ')}
-FROM cand c FULL OUTER JOIN snap s ON s.member_key = c.member_key${recover}
+  ${values.join(',\n  ')},
+  ${deadFlag} AS dead_lettered
+FROM cand c FULL OUTER JOIN snap s ON s.member_key = c.member_key${recover}${deadJoin}
 WHERE (s.member_key IS NULL OR ${mirror ? 'c.member_key IS NULL OR ' : ''}c.fingerprint <> s.fingerprint${spec.resendAll ? ' OR TRUE' : ''})${mirror ? '' : '\n  AND c.member_key IS NOT NULL'}`,
   );
 }
@@ -111,14 +131,18 @@ export function partsSql(d: SqlDialect, spec: SyncSqlSpec, snapshots: string): s
   const kinds = spec.identifiers.map((i) => i.kind);
   const matches = matchKinds(spec);
   const delta = d.quoteIdent(scratch.delta(spec.index));
-  const ctes: string[] = [snapshotCte(d, spec, snapshots), `dl AS (SELECT * FROM ${delta})`];
+  // Dead-lettered members send nothing: the platform keeps what their snapshot rows say it holds.
+  const ctes: string[] = [snapshotCte(d, spec, snapshots), `dl AS (SELECT * FROM ${delta} WHERE NOT dead_lettered)`];
   for (const k of matches) {
     const col = snapshotColumn(k);
     ctes.push(`before_${k} AS (SELECT DISTINCT ${col} AS v FROM snap WHERE ${col} IS NOT NULL)`);
+    // DISTINCT over UNION ALL: BigQuery has no bare UNION, Snowflake no UNION DISTINCT.
     ctes.push(`after_${k} AS (
-  SELECT s.${col} AS v FROM snap s LEFT JOIN dl ON dl.member_key = s.member_key WHERE dl.member_key IS NULL AND s.${col} IS NOT NULL
-  UNION
-  SELECT newh_${k} FROM dl WHERE newh_${k} IS NOT NULL
+  SELECT DISTINCT v FROM (
+    SELECT s.${col} AS v FROM snap s LEFT JOIN dl ON dl.member_key = s.member_key WHERE dl.member_key IS NULL AND s.${col} IS NOT NULL
+    UNION ALL
+    SELECT newh_${k} AS v FROM dl WHERE newh_${k} IS NOT NULL
+  ) u
 )`);
   }
   const addJoins = matches.map((k) => `LEFT JOIN before_${k} b_${k} ON b_${k}.v = dl.newh_${k}`).join('\n  ');
@@ -158,15 +182,17 @@ FROM parts`,
   );
 }
 
+/** Members per op; dead-lettered ones, which send nothing, under op 'dead'. */
 export function deltaCountsSql(d: SqlDialect, spec: SyncSqlSpec): string {
-  return `SELECT op, count(*) AS n FROM ${d.quoteIdent(scratch.delta(spec.index))} GROUP BY op`;
+  const op = `CASE WHEN dead_lettered THEN 'dead' ELSE op END`;
+  return `SELECT ${op} AS op, count(*) AS n FROM ${d.quoteIdent(scratch.delta(spec.index))} GROUP BY ${op}`;
 }
 
 export function partCountsSql(d: SqlDialect, spec: SyncSqlSpec): string {
   return `SELECT op, count(DISTINCT row_id) AS n FROM ${d.quoteIdent(scratch.parts(spec.index))} GROUP BY op`;
 }
 
-export function audienceSizeSql(spec: SyncSqlSpec, snapshots: string): string {
+export function audienceSizeSql(d: SqlDialect, spec: SyncSqlSpec, snapshots: string): string {
   if (spec.freshStart) return 'SELECT 0 AS n';
-  return `SELECT count(*) AS n FROM ${snapshots} WHERE sync_id = ${literal(spec.syncId)}`;
+  return `SELECT count(*) AS n FROM ${snapshots} WHERE sync_id = ${literal(d, spec.syncId)}`;
 }

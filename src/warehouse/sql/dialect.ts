@@ -1,13 +1,25 @@
 // What differs between warehouses' SQL, and nothing else. Builders in this folder compose these
 // pieces; a new engine is mostly one file in dialects/.
 import type { Dialect } from '../warehouse.js';
+import { bigqueryDialect } from './dialects/bigquery.js';
 import { duckdbDialect } from './dialects/duckdb.js';
 import { postgresDialect } from './dialects/postgres.js';
+import { snowflakeDialect } from './dialects/snowflake.js';
 
 export interface SqlDialect {
   name: Dialect;
   types: { text: string; bigint: string; int: string; timestamp: string; bool: string };
   quoteIdent(name: string): string;
+  /** A string literal. */
+  string(value: string): string;
+  /** A table-level primary key clause (BigQuery needs NOT ENFORCED). */
+  primaryKey(columns: string[]): string;
+  /** a mod b for integers (BigQuery has no %). */
+  mod(a: string, b: string): string;
+  /** Keeps the letters of every script (and combining marks where the engine can tell), drops the rest. */
+  lettersOnly(expr: string): string;
+  /** TRUE when a boolean column is TRUE; FALSE for FALSE and NULL (Snowflake has no IS TRUE). */
+  isTrue(expr: string): string;
   /** Lowercase hex SHA-256 of a text expression. */
   sha256Hex(expr: string): string;
   /** A fast 64-bit hash of several text expressions (NULLs included), as a signed BIGINT. */
@@ -38,18 +50,22 @@ export function sqlDialect(name: Dialect): SqlDialect {
       return duckdbDialect;
     case 'postgres':
       return postgresDialect;
+    case 'bigquery':
+      return bigqueryDialect;
+    case 'snowflake':
+      return snowflakeDialect;
     default:
       throw new Error(`no SQL dialect for ${name} yet`);
   }
 }
 
-/** A SQL string literal: single quotes doubled. Used for values we generate (ids, timestamps). */
-export function literal(value: string | number | boolean | null | undefined): string {
+/** A SQL literal in the dialect's own string syntax (quotes and backslashes differ between engines). */
+export function literal(d: SqlDialect, value: string | number | boolean | null | undefined): string {
   if (value === null || value === undefined) return 'NULL';
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new Error(`not a finite number: ${value}`);
     return String(value);
   }
   if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
-  return `'${value.replace(/'/g, "''")}'`;
+  return d.string(value);
 }

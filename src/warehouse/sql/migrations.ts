@@ -20,7 +20,7 @@ export const migrations: Migration[] = [
       const hashColumns = IDENTIFIER_KINDS.map((k) => `  ${k}_hash ${text}`).join(',\n');
       return [
         `CREATE TABLE ${q('audsync_runs')} (
-  run_id ${text} NOT NULL PRIMARY KEY,
+  run_id ${text} NOT NULL,
   invocation_id ${text} NOT NULL,
   sync_id ${text} NOT NULL,
   model ${text} NOT NULL,
@@ -44,7 +44,8 @@ export const migrations: Migration[] = [
   no_consent ${bigint},
   rows_sent ${bigint},
   requests ${bigint},
-  full_refresh ${d.types.bool}
+  full_refresh ${d.types.bool},
+  ${d.primaryKey(['run_id'])}
 )`,
         `CREATE TABLE ${q('audsync_changes')} (
   run_id ${text} NOT NULL,
@@ -65,22 +66,23 @@ ${hashColumns},
   fingerprint ${bigint} NOT NULL,
   first_synced_at ${timestamp} NOT NULL,
   last_synced_at ${timestamp} NOT NULL,
-  PRIMARY KEY (sync_id, member_key)
+  ${d.primaryKey(['sync_id', 'member_key'])}
 )`,
         `CREATE TABLE ${q('audsync_holdouts')} (
   model ${text} NOT NULL,
   member_key ${text} NOT NULL,
-  "group" ${text} NOT NULL,
+  ${d.quoteIdent('group')} ${text} NOT NULL,
   salt ${text} NOT NULL,
   assigned_at ${timestamp} NOT NULL,
-  PRIMARY KEY (model, salt, member_key)
+  ${d.primaryKey(['model', 'salt', 'member_key'])}
 )`,
         `CREATE TABLE ${q('audsync_locks')} (
-  sync_id ${text} NOT NULL PRIMARY KEY,
+  sync_id ${text} NOT NULL,
   run_id ${text} NOT NULL,
   holder ${text} NOT NULL,
   acquired_at ${timestamp} NOT NULL,
-  expires_at ${timestamp} NOT NULL
+  expires_at ${timestamp} NOT NULL,
+  ${d.primaryKey(['sync_id'])}
 )`,
         // One row per request sent (a contiguous range of delivery rows) and per row a platform rejected.
         `CREATE TABLE ${q('audsync_deliveries')} (
@@ -105,15 +107,16 @@ ${hashColumns},
   last_error_code ${text},
   last_error_message ${text},
   last_attempt_at ${timestamp} NOT NULL,
-  PRIMARY KEY (sync_id, member_key)
+  ${d.primaryKey(['sync_id', 'member_key'])}
 )`,
         // Which audience a sync's snapshot describes: pointing a sync at another audience starts it afresh.
         `CREATE TABLE ${q('audsync_sync_state')} (
-  sync_id ${text} NOT NULL PRIMARY KEY,
+  sync_id ${text} NOT NULL,
   destination ${text} NOT NULL,
   platform ${text} NOT NULL,
   audience_id ${text} NOT NULL,
-  updated_at ${timestamp} NOT NULL
+  updated_at ${timestamp} NOT NULL,
+  ${d.primaryKey(['sync_id'])}
 )`,
       ];
     },
@@ -130,7 +133,7 @@ ${hashColumns},
   identifier ${d.types.text} NOT NULL,
   present ${d.types.bigint} NOT NULL,
   invalid ${d.types.bigint} NOT NULL,
-  PRIMARY KEY (run_id, sync_id, identifier)
+  ${d.primaryKey(['run_id', 'sync_id', 'identifier'])}
 )`,
     ],
   },
@@ -159,10 +162,11 @@ export function migrationsTableSql(d: SqlDialect, schema: string, catalog?: stri
   return [
     `CREATE SCHEMA IF NOT EXISTS ${ref}`,
     `CREATE TABLE IF NOT EXISTS ${ref}.audsync_migrations (
-  version ${d.types.int} NOT NULL PRIMARY KEY,
+  version ${d.types.int} NOT NULL,
   name ${d.types.text} NOT NULL,
   applied_at ${d.types.timestamp} NOT NULL,
-  audsync_version ${d.types.text}
+  audsync_version ${d.types.text},
+  ${d.primaryKey(['version'])}
 )`,
   ];
 }

@@ -28,6 +28,8 @@ export interface RuleContext {
   region: string;
   /** The row's phone as E.164 digits without '+' (see phone.ts), when a phone rule is in use. */
   phoneDigits: string;
+  /** The row's country identifier as ISO-2 (regionSql), computed once per row; NULL when invalid. */
+  countryCode: string;
 }
 
 type Rule = (d: SqlDialect, c: RuleContext) => string;
@@ -47,12 +49,39 @@ function validEmail(d: SqlDialect, v: string): string {
   return `CASE WHEN ${d.regexFullMatch(v, SHA256_HEX)} OR ${d.regexFullMatch(v, EMAIL)} THEN ${v} END`;
 }
 
-/** ISO-2 from letters only (' us ' -> 'US'); 'UK' is the common mistake for GB; unknown regions are NULL. */
+/**
+ * ISO 3166-1 alpha-2, upper case, or NULL. Read from the letters of the value: a two-letter code
+ * (' us ' -> 'US', 'UK' -> 'GB'), or an English country name ('Germany' -> 'DE', 'United States' ->
+ * 'US'). Never the first two letters of a name: 'Germany' is not Georgia (GE).
+ */
 export function regionSql(d: SqlDialect, column: string): string {
-  const letters = `upper(substr(${strip(d, text(d, column), `^a-zA-Z`)}, 1, 2))`;
-  const region = `CASE WHEN ${letters} = 'UK' THEN 'GB' ELSE ${letters} END`;
+  const letters = `lower(${strip(d, text(d, column), `^a-zA-Z`)})`;
+  const byName = regionNames().map(([name, code]) => `WHEN '${name}' THEN '${code}'`).join(' ');
   const known = phoneRegions().map((r) => `'${r.region}'`).join(', ');
-  return `CASE WHEN ${region} IN (${known}) THEN ${region} END`;
+  return `CASE ${letters} ${byName} ELSE CASE WHEN upper(${letters}) IN (${known}) THEN upper(${letters}) END END`;
+}
+
+let names: [string, string][] | undefined;
+/** English region names (from Node's ICU data) and common aliases, as letters only, lower case. */
+function regionNames(): [string, string][] {
+  if (names) return names;
+  const display = new Intl.DisplayNames(['en'], { type: 'region' });
+  const map = new Map<string, string>([
+    ['uk', 'GB'], ['greatbritain', 'GB'], ['england', 'GB'], ['scotland', 'GB'], ['wales', 'GB'], ['northernireland', 'GB'],
+    ['usa', 'US'], ['unitedstatesofamerica', 'US'], ['holland', 'NL'], ['southkorea', 'KR'], ['russia', 'RU'],
+  ]);
+  for (const { region } of phoneRegions()) {
+    const name = display.of(region)?.toLowerCase().replace(/[^a-z]/g, '');
+    if (name && name.length > 2 && !map.has(name)) map.set(name, region);
+  }
+  names = [...map].sort(([a], [b]) => a.localeCompare(b));
+  return names;
+}
+
+/** US ZIP from a value without whitespace: the first 5 digits of ZIP or ZIP+4, lost leading zeros restored. */
+function usZip(d: SqlDialect, v: string): string {
+  return `CASE WHEN ${d.regexFullMatch(v, '[0-9]{5}(-?[0-9]{4})?')} THEN substr(${v}, 1, 5)
+      WHEN ${d.regexFullMatch(v, '[0-9]{3,4}')} THEN ${d.lpad(v, 5, '0')} END`;
 }
 
 const rules: Record<string, Rule> = {
@@ -63,37 +92,33 @@ const rules: Record<string, Rule> = {
     const local = d.regexReplaceAll(v, '@.*$', '');
     const domain = d.regexReplaceAll(v, '^[^@]*@', '');
     const gmail = `${d.regexReplaceAll(d.regexReplaceAll(local, '\\+.*$', ''), '\\.', '')} || '@' || ${domain}`;
-    return validEmail(d, `CASE WHEN ${domain} IN ('gmail.com', 'googlemail.com') THEN ${gmail} ELSE ${v} END`);
+    return validEmail(d, `CASE WHEN ${d.strpos(v, "'@'")} > 0 AND ${domain} IN ('gmail.com', 'googlemail.com') THEN ${gmail} ELSE ${v} END`);
   },
   phone_digits: (_d, c) => c.phoneDigits, // Meta, Snap: country code and number, no '+'
   phone_e164: (_d, c) => `'+' || ${c.phoneDigits}`, // Google, TikTok
-  // Meta FN/LN: lowercase letters only; letters of every script are kept (UTF-8), marks and digits go.
-  name: (d, c) => nonEmpty(`lower(${strip(d, text(d, c.column), `${WS}0-9${PUNCT}`)})`),
+  // Meta FN/LN: lowercase letters only; letters of every script are kept (UTF-8, NFC), digits, symbols and punctuation go.
+  name: (d, c) => nonEmpty(`lower(${d.lettersOnly(text(d, c.column))})`),
   // Google givenName/familyName: lowercase, no punctuation, no whitespace at the ends.
   name_google: (d, c) => nonEmpty(`lower(${trim(d, d.regexReplaceAll(strip(d, text(d, c.column), PUNCT), `[${WS}]+`, ' '))})`),
   // Meta CT/ST: like names (its SDK drops digits, spaces, dots, dashes and parentheses).
-  city: (d, c) => nonEmpty(`lower(${strip(d, text(d, c.column), `${WS}0-9${PUNCT}`)})`),
-  state: (d, c) => nonEmpty(`lower(${strip(d, text(d, c.column), `${WS}0-9${PUNCT}`)})`),
+  city: (d, c) => nonEmpty(`lower(${d.lettersOnly(text(d, c.column))})`),
+  state: (d, c) => nonEmpty(`lower(${d.lettersOnly(text(d, c.column))})`),
   // Meta ZIP: lowercase without spaces; US: the first 5 digits of ZIP+4, leading zeros restored.
   zip: (d, c) => {
     const v = `lower(${strip(d, text(d, c.column), WS)})`;
-    const us = `CASE WHEN ${d.regexFullMatch(v, '[0-9]{5}(-?[0-9]{4})?')} THEN substr(${v}, 1, 5)
-      WHEN ${d.regexFullMatch(v, '[0-9]{3,4}')} THEN ${d.lpad(v, 5, '0')} END`;
-    return nonEmpty(`CASE WHEN ${c.region} = 'US' THEN ${us} ELSE ${v} END`);
+    return nonEmpty(`CASE WHEN ${c.region} = 'US' THEN ${usZip(d, v)} ELSE ${v} END`);
   },
   // Google postalCode is sent as is: trimmed, single spaces, upper case; US as 5 digits.
   postal_code: (d, c) => {
     const v = `upper(${trim(d, d.regexReplaceAll(text(d, c.column), `[${WS}]+`, ' '))})`;
-    const us = `CASE WHEN ${d.regexFullMatch(v, '[0-9]{5}(-?[0-9]{4})?')} THEN substr(${v}, 1, 5)
-      WHEN ${d.regexFullMatch(v, '[0-9]{3,4}')} THEN ${d.lpad(v, 5, '0')} END`;
-    return nonEmpty(`CASE WHEN ${c.region} = 'US' THEN ${us} ELSE ${v} END`);
+    return nonEmpty(`CASE WHEN ${c.region} = 'US' THEN ${usZip(d, strip(d, text(d, c.column), WS))} ELSE ${v} END`);
   },
-  country_lower: (d, c) => `lower(${regionSql(d, c.column)})`, // Meta COUNTRY
-  country_upper: (d, c) => regionSql(d, c.column), // Google regionCode
+  country_lower: (_d, c) => `lower(${c.countryCode})`, // Meta COUNTRY
+  country_upper: (_d, c) => c.countryCode, // Google regionCode
   // Advertising ids (IDFA, GAID): a lowercase UUID with its hyphens; the all-zero id means opted out.
   maid: (d, c) => {
     const v = `lower(${trim(d, text(d, c.column))})`;
-    return `CASE WHEN ${d.regexFullMatch(v, MAID)} AND ${v} <> ${literal(ZERO_MAID)} THEN ${v} END`;
+    return `CASE WHEN ${d.regexFullMatch(v, MAID)} AND ${v} <> ${literal(d, ZERO_MAID)} THEN ${v} END`;
   },
   // Any non-empty text, trimmed (external ids).
   trimmed: (d, c) => nonEmpty(trim(d, text(d, c.column))),
@@ -105,11 +130,16 @@ export function normalizerNames(): string[] {
 
 export const usesPhone = (rule: IdentifierRule) => rule.normalizer === 'phone_digits' || rule.normalizer === 'phone_e164';
 
-/** The normalized value, or NULL when invalid. */
+/**
+ * The normalized value, or NULL when invalid. For a kind sent hashed, a value that already is a
+ * SHA-256 (64 hex digits, any case, padded or not) passes through lowercased: never hashed twice.
+ */
 export function normalizeSql(d: SqlDialect, rule: IdentifierRule, c: RuleContext): string {
   const build = rules[rule.normalizer];
   if (!build) throw new Error(`unknown normalizer '${rule.normalizer}'`);
-  return build(d, c);
+  if (rule.encoding !== 'sha256') return build(d, c);
+  const hashed = `lower(${trim(d, text(d, c.column))})`;
+  return `CASE WHEN ${d.regexFullMatch(hashed, SHA256_HEX)} THEN ${hashed} ELSE ${build(d, c)} END`;
 }
 
 /** What is sent: SHA-256 hex (a value that already is one passes through, never hashed twice) or the value itself. */

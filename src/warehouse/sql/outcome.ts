@@ -100,6 +100,7 @@ per_member AS (
   FROM ${delta} dl
   LEFT JOIN ${parts} p ON p.member_key = dl.member_key
   LEFT JOIN ro ON ro.row_id = p.row_id
+  WHERE NOT dl.dead_lettered -- dead letters of earlier runs: not sent, not recorded again (delta.ts)
   GROUP BY dl.member_key, dl.op
 )
 SELECT member_key, op,

@@ -23,7 +23,8 @@ export function phoneStages(d: SqlDialect, input: string, phoneColumn: string, r
   // An extension ('ext. 61', 'x12', '#3') is not part of the number platforms match on.
   const raw = d.regexReplaceAll(`lower(CAST(i.${d.quoteIdent(phoneColumn)} AS ${d.types.text}))`, '(e?xt\\.?|extension|x|#)[^0-9]*[0-9]+[^0-9]*$', '');
   const digits = d.regexReplaceAll(raw, '[^0-9]', '');
-  const hasPlus = d.regexFullMatch(raw, '[^0-9]*\\+.*');
+  // Whatever comes before the first digit or '+' is noise; '.' is avoided (it does not cross a newline in RE2).
+  const hasPlus = `${d.regexReplaceAll(raw, '^[^0-9+]+', '')} LIKE '+%'`;
   // Length check against ',7,9,10,': the national number's length, comma-delimited.
   const possible = (nsn: string, lengths: string) => `${d.strpos(lengths, `',' || CAST(length(${nsn}) AS ${d.types.text}) || ','`)} > 0`;
   // A leading trunk prefix is dropped whenever what remains is a possible length: in national form

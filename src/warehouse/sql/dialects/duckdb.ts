@@ -1,4 +1,5 @@
 import type { SqlDialect } from '../dialect.js';
+import { standardString } from './standard-string.js';
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 const str = (s: string) => `'${s.replace(/'/g, "''")}'`;
@@ -7,6 +8,11 @@ export const duckdbDialect: SqlDialect = {
   name: 'duckdb',
   types: { text: 'VARCHAR', bigint: 'BIGINT', int: 'INTEGER', timestamp: 'TIMESTAMP', bool: 'BOOLEAN' },
   quoteIdent: quote,
+  lettersOnly: (expr) => `regexp_replace(nfc_normalize(${expr}), '[^\\p{L}\\p{M}]+', '', 'g')`,
+  string: standardString,
+  primaryKey: (columns) => `PRIMARY KEY (${columns.join(', ')})`,
+  mod: (a, b) => `mod(${a}, ${b})`,
+  isTrue: (expr) => `(${expr} IS TRUE)`,
   sha256Hex: (expr) => `sha256(${expr})`,
   // hash() is UBIGINT; keep 63 bits so every engine can store it as a signed BIGINT.
   hash64: (exprs) => `CAST(hash(${exprs.join(', ')}) >> 1 AS BIGINT)`,

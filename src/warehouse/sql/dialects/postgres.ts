@@ -1,4 +1,5 @@
 import type { SqlDialect } from '../dialect.js';
+import { standardString } from './standard-string.js';
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 const str = (s: string) => `'${s.replace(/'/g, "''")}'`;
@@ -7,6 +8,11 @@ export const postgresDialect: SqlDialect = {
   name: 'postgres',
   types: { text: 'TEXT', bigint: 'BIGINT', int: 'INTEGER', timestamp: 'TIMESTAMPTZ', bool: 'BOOLEAN' },
   quoteIdent: quote,
+  lettersOnly: (expr) => `regexp_replace(normalize(${expr}, NFC), '[^[:alpha:]]+', '', 'g')`,
+  string: standardString,
+  primaryKey: (columns) => `PRIMARY KEY (${columns.join(', ')})`,
+  mod: (a, b) => `mod(${a}, ${b})`,
+  isTrue: (expr) => `(${expr} IS TRUE)`,
   sha256Hex: (expr) => `encode(sha256(convert_to(${expr}, 'UTF8')), 'hex')`,
   // hashtextextended is Postgres' own 64-bit text hash; a separator keeps ('ab','c') apart from ('a','bc').
   hash64: (exprs) => `hashtextextended(concat_ws(chr(31), ${exprs.map((e) => `coalesce(${e}, chr(30))`).join(', ')}), 0)`,
