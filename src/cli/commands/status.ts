@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { refreshPendingReports } from '../../runner/reports.js';
+import { openTargetPlatforms } from '../../runner/target.js';
 import { loadWarehouse } from '../../warehouse/registry.js';
 import { sqlDialect } from '../../warehouse/sql/dialect.js';
 import { stateTables } from '../../warehouse/sql/names.js';
@@ -23,9 +25,10 @@ export function registerStatus(program: Command): void {
     .command('status')
     .description('the latest run of each sync, from the audit tables')
     .option('--json', 'print one JSON document on stdout')
+    .option('--refresh', "ask the platforms again about uploads still in progress (Google requests, jobs) and record their answers")
     .action(async (_flags, c: Command) => {
-      const o = c.optsWithGlobals<GlobalOptions>();
-      loggerFor(o);
+      const o = c.optsWithGlobals<GlobalOptions & { refresh?: boolean }>();
+      const logger = loggerFor(o);
       const manifest = await loadManifest(o);
       const { type: _t, ...config } = manifest.project.target.warehouse;
       const definition = await loadWarehouse(manifest.project.target.warehouse.type);
@@ -33,7 +36,16 @@ export function registerStatus(program: Command): void {
       let rows: RunRow[] = [];
       let reports: ReportRow[] = [];
       try {
-        const t = stateTables(sqlDialect(wh.capabilities.dialect), manifest.project.stateSchema, wh.catalog);
+        const dialect = sqlDialect(wh.capabilities.dialect);
+        const t = stateTables(dialect, manifest.project.stateSchema, wh.catalog);
+        if (o.refresh) {
+          const target = await openTargetPlatforms(manifest.project, logger);
+          try {
+            await refreshPendingReports({ warehouse: wh, dialect, tables: t, platforms: target.platforms, logger }, manifest.syncs, manifest.destinations);
+          } finally {
+            await target.close();
+          }
+        }
         rows = await wh
           .query<RunRow>(
             `SELECT sync_id, status, started_at, finished_at, members, added, removed, changed, failed, audience_id, error_message

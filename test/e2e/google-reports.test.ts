@@ -1,0 +1,82 @@
+// Google's Data Manager applies uploads asynchronously: a run records its request as PROCESSING, and
+// the outcome is written back when a later run or `audsync status --refresh` asks again.
+import { execFile } from 'node:child_process';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { loadProject } from '../../src/config/load.js';
+import { silentLogger } from '../../src/core/log.js';
+import { runInvocation } from '../../src/runner/invocation.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { SANDBOX_TOKEN } from '../../src/sandbox/token.js';
+import { sha256 } from '../support/project.js';
+
+const BIN = resolve(import.meta.dirname, '../../bin/audsync.js');
+const LIST = '7777777777';
+let dir: string;
+let sandbox: Sandbox;
+const env = { ...process.env, GOOGLE_TEST_TOKEN: SANDBOX_TOKEN };
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'audsync-google-'));
+  sandbox = await startSandbox({ google: { processingMs: 60_000 } }); // stays PROCESSING until completeAll()
+  await mkdir(join(dir, 'models'));
+  await mkdir(join(dir, 'destinations'));
+  await writeFile(join(dir, 'audsync.yml'), 'name: g\ntarget: t\ntargets:\n  t:\n    warehouse: { type: duckdb, path: state.duckdb }\n');
+  await writeFile(
+    join(dir, 'models', 'm.yml'),
+    `name: m
+sql: "SELECT * FROM (VALUES ('1', 'Cloudy.San.Francisco+ads@GMAIL.com'), ('2', 'b@example.com')) AS t(id, email)"
+key: id
+identifiers: { email: email }
+syncs: [{ destination: google, audience: { id: "${LIST}" } }]
+`,
+  );
+  await writeFile(
+    join(dir, 'destinations', 'google.yml'),
+    `name: google\ntype: google_customer_match\ncustomer_id: "1234567890"\naccess_token: \${GOOGLE_TEST_TOKEN}\napi_base_url: ${sandbox.urlFor('google')}\n`,
+  );
+});
+afterEach(async () => {
+  await sandbox.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const reports = async () => {
+  const db = await DuckDBInstance.create(join(dir, 'state.duckdb'));
+  const c = await db.connect();
+  try {
+    const r = await c.runAndReadAll('SELECT kind, status FROM audsync.audsync_platform_reports ORDER BY recorded_at');
+    return r.getRowObjectsJson();
+  } finally {
+    c.closeSync();
+    db.closeSync();
+  }
+};
+
+it('records the request as PROCESSING, and status --refresh writes back the outcome', async () => {
+  const result = await runInvocation(await loadProject(dir, { env }), { command: 'run', logger: silentLogger });
+  expect(result.syncs[0]).toMatchObject({ status: 'success', added: 2 });
+  // Google's rule: gmail dots and +tag removed before hashing.
+  expect(sandbox.google.members(LIST, 'email')).toEqual([sha256('b@example.com'), sha256('cloudysanfrancisco@gmail.com')].sort());
+  expect(await reports()).toEqual([{ kind: expect.stringMatching(/^google/), status: 'PROCESSING' }]);
+
+  sandbox.google.completeAll();
+  const status = await new Promise<{ code: number; stdout: string }>((done) =>
+    execFile(process.execPath, [BIN, 'status', '--refresh', '--json', '--project-dir', dir], { env }, (error, stdout) =>
+      done({ code: error ? Number(error.code) : 0, stdout }),
+    ),
+  );
+  expect(status.code).toBe(0);
+  expect(JSON.parse(status.stdout).syncs[0].last_report).toMatchObject({ status: 'SUCCESS' });
+  expect((await reports()).map((r) => r.status)).toEqual(['PROCESSING', 'SUCCESS']);
+});
+
+it('a later run asks again about requests still PROCESSING', async () => {
+  await runInvocation(await loadProject(dir, { env }), { command: 'run', logger: silentLogger });
+  sandbox.google.completeAll();
+  await runInvocation(await loadProject(dir, { env }), { command: 'run', logger: silentLogger });
+  expect((await reports()).map((r) => r.status)).toEqual(['PROCESSING', 'SUCCESS']);
+});
