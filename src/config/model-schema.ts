@@ -11,7 +11,11 @@ const column = z.string().min(1);
 // together with the list of kinds that exist.
 const identifiersSchema = z
   .strictObject(Object.fromEntries(IDENTIFIER_KINDS.map((kind) => [kind, column.optional()])) as Record<IdentifierKind, z.ZodOptional<typeof column>>)
-  .refine((ids) => Object.values(ids).some((c) => c !== undefined), 'map at least one identifier kind to a column, e.g. email: email');
+  .refine((ids) => Object.values(ids).some((c) => c !== undefined), {
+    message: 'map at least one identifier kind to a column, e.g. email: email',
+    // Only a misspelled kind ({ emial: email }) is already reported as an unknown key: say it once.
+    when: (payload) => payload.issues.length === 0,
+  });
 
 /** Ids written as YAML numbers are coerced to strings; long ones would already have lost digits. */
 const audienceIdSchema = z.union([
@@ -44,6 +48,8 @@ export const modelSchema = z.strictObject({
   key: column,
   identifiers: identifiersSchema,
   consent: column.optional(),
+  /** Per-member consent signals for platforms that take them (Google's DMA adUserData, adPersonalization). */
+  consent_signals: z.strictObject({ ad_user_data: column.optional(), ad_personalization: column.optional() }).optional(),
   updated_at: column.optional(),
   holdout: z
     .strictObject({

@@ -97,6 +97,12 @@ export function buildModel(draft: ModelDraft, parsed: ModelFile, sql: string, de
   if (parsed.description !== undefined) model.description = parsed.description;
   if (parsed.owner !== undefined) model.owner = parsed.owner;
   if (parsed.consent !== undefined) model.consent = parsed.consent;
+  if (parsed.consent_signals) {
+    const signals: NonNullable<ModelDef['consentSignals']> = {};
+    if (parsed.consent_signals.ad_user_data) signals.ad_user_data = parsed.consent_signals.ad_user_data;
+    if (parsed.consent_signals.ad_personalization) signals.ad_personalization = parsed.consent_signals.ad_personalization;
+    model.consentSignals = signals;
+  }
   if (parsed.updated_at !== undefined) model.updatedAt = parsed.updated_at;
   if (parsed.holdout) model.holdout = { percent: parsed.holdout.percent, salt: parsed.holdout.salt };
   return model;

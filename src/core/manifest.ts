@@ -4,6 +4,10 @@ import type { IdentifierKind } from './identifiers.js';
 
 export type SyncMode = 'mirror' | 'add_only';
 
+/** Per-member consent signals a platform may take (Google: adUserData, adPersonalization). */
+export const CONSENT_SIGNALS = ['ad_user_data', 'ad_personalization'] as const;
+export type ConsentSignal = (typeof CONSENT_SIGNALS)[number];
+
 export interface Guardrails {
   maxRemovePercent?: number; // removals as a % of the audience's current size
   maxAddPercent?: number; // additions as a % of the audience's current size (ignored on a first sync)
@@ -66,6 +70,8 @@ export interface ModelDef {
   key: string;
   identifiers: Partial<Record<IdentifierKind, string>>; // kind -> column of the query
   consent?: string;
+  /** Columns with each member's consent signals (boolean, or 'granted'/'denied'), sent where a platform takes them. */
+  consentSignals?: Partial<Record<ConsentSignal, string>>;
   updatedAt?: string;
   holdout?: { percent: number; salt: string };
   syncs: SyncDef[];

@@ -12,10 +12,17 @@ export interface PlatformCapabilities {
   defaultRequestsPerSecond?: number;
   defaultConcurrency?: number;
   replace: 'session' | 'remove-all' | 'none'; // how --full-refresh is done
+  /** Takes per-member consent signals with each added member (Google Data Manager). */
+  memberConsent?: boolean;
   minAudienceSize?: number;
 }
 
 /** 'replace' sends a whole audience in one session that swaps it in when its last batch arrives. */
+export interface MemberConsent {
+  ad_user_data?: 'GRANTED' | 'DENIED';
+  ad_personalization?: 'GRANTED' | 'DENIED';
+}
+
 export type DeliveryOp = 'add' | 'remove' | 'replace';
 
 export interface DeliveryBatch {
@@ -24,6 +31,8 @@ export interface DeliveryBatch {
   /** The identifier kinds this sync sends, in a stable order (the payload schema). */
   kinds: IdentifierKind[];
   rows: HashedRow[];
+  /** Per row, the member's consent signals, when the platform takes them and the model maps them. */
+  consent?: (MemberConsent | undefined)[];
   /** For 'replace': the session the batch belongs to, its place in it, and whether it closes it. */
   session?: { id: string; seq: number; last: boolean };
 }

@@ -71,6 +71,7 @@ export async function deliverSync(ctx: RunContext, plan: DeliveryPlan): Promise<
       audienceId,
       op,
       kinds: spec.identifiers.map((i) => i.kind),
+      signals: spec.signals,
       rows: wh.stream(rowsToSendSql(d, spec, op === 'replace' ? 'add' : op, t.deliveries, runId)),
       maxRows: client.maxRows,
       maxBytes: client.maxBytes,
@@ -85,6 +86,12 @@ export async function deliverSync(ctx: RunContext, plan: DeliveryPlan): Promise<
     out.requests += summary.requests;
     out.rowsSent += summary.rowsSent;
     out.stopped = summary.stopped;
+    if (op === 'replace' && summary.stopped) {
+      // A replace session swaps its batches in with the last one only: stopped before that, the
+      // platform keeps the audience it had, so no batch of the session counts as sent.
+      await wh.execute(failRowsSql(d, spec, t.deliveries, runId, ['replace'], `not applied: the replace session did not complete: ${message(summary.stopped)}`, now()));
+      out.rowsSent = 0;
+    }
     try {
       const report = await client.platform.finish?.(audienceId, op);
       if (report) out.reports.push(report);

@@ -1,6 +1,6 @@
 // Per model, once per run: check the query's columns, build the candidate table, check the key.
 import { ModelError, WarehouseError } from '../core/errors.js';
-import type { ModelDef } from '../core/manifest.js';
+import type { ConsentSignal, ModelDef } from '../core/manifest.js';
 import { candidateSql, duplicateKeysSql, keyCheckSql, modelSubquery, recordHoldoutsSql, type NormalizedIdentifier } from '../warehouse/sql/candidate.js';
 import type { RunContext } from './context.js';
 
@@ -10,12 +10,18 @@ export interface ModelCounts {
   bytesEstimated?: number;
 }
 
-export async function materializeModel(ctx: RunContext, model: ModelDef, identifiers: NormalizedIdentifier[], nowIso: string): Promise<ModelCounts> {
+export async function materializeModel(
+  ctx: RunContext,
+  model: ModelDef,
+  identifiers: NormalizedIdentifier[],
+  nowIso: string,
+  signals: ConsentSignal[] = [],
+): Promise<ModelCounts> {
   const { warehouse, dialect } = ctx;
   const columns = await withModel(model, () => warehouse.columns(modelSubquery(model)));
   checkColumns(model, columns);
   const defaultRegion = ctx.manifest.project.defaults.defaultCountry;
-  const candidate = candidateSql(dialect, model, identifiers, { defaultRegion });
+  const candidate = candidateSql(dialect, model, identifiers, { defaultRegion, signals });
   const bytesEstimated = await withModel(model, () => estimateBytes(ctx, candidate));
   await withModel(model, () => warehouse.execute(candidate));
 

@@ -2,7 +2,7 @@
 // by which rule, from the platform's declared capabilities (never from its name).
 import { ModelError } from '../core/errors.js';
 import { IDENTIFIER_KINDS, type IdentifierKind, type IdentifierRule } from '../core/identifiers.js';
-import type { Manifest, SyncDef } from '../core/manifest.js';
+import { CONSENT_SIGNALS, type ConsentSignal, type Manifest, type SyncDef } from '../core/manifest.js';
 import type { NormalizedIdentifier } from '../warehouse/sql/candidate.js';
 import { loadPlatform } from '../platforms/registry.js';
 import type { PreparedSync } from './sync.js';
@@ -22,7 +22,18 @@ export async function prepareSyncs(manifest: Manifest, syncs: SyncDef[]): Promis
       sync,
       model,
       destination,
-      spec: { syncId: sync.id, index, model: model.name, mode: sync.mode, identifiers, freshStart: false, resendAll: false },
+      spec: {
+        syncId: sync.id,
+        index,
+        model: model.name,
+        mode: sync.mode,
+        identifiers,
+        freshStart: false,
+        resendAll: false,
+        maxAttempts: sync.maxAttempts,
+        // Consent signals go where the platform takes them and the model maps them.
+        signals: capabilities.memberConsent ? CONSENT_SIGNALS.filter((s) => model.consentSignals?.[s]) : [],
+      },
     };
     p.problem = checkSendable(p, Object.keys(capabilities.identifiers));
     prepared.push(p);
@@ -49,4 +60,15 @@ export function identifiersByModel(prepared: PreparedSync[]): Map<string, Normal
     byModel.set(p.model.name, list);
   }
   return byModel;
+}
+
+/** Consent signals some selected sync of a model sends: its candidate table carries them. */
+export function signalsByModel(prepared: PreparedSync[]): Map<string, ConsentSignal[]> {
+  const byModel = new Map<string, Set<ConsentSignal>>();
+  for (const p of prepared) {
+    const set = byModel.get(p.model.name) ?? new Set<ConsentSignal>();
+    for (const s of p.spec.signals ?? []) set.add(s);
+    byModel.set(p.model.name, set);
+  }
+  return new Map([...byModel].map(([model, set]) => [model, [...set]]));
 }

@@ -80,3 +80,34 @@ it('a later run asks again about requests still PROCESSING', async () => {
   await runInvocation(await loadProject(dir, { env }), { command: 'run', logger: silentLogger });
   expect((await reports()).map((r) => r.status)).toEqual(['PROCESSING', 'SUCCESS']);
 });
+
+it('sends each member with its own consent signals, and a consent change re-sends it', async () => {
+  await writeFile(
+    join(dir, 'models', 'm.yml'),
+    `name: m
+sql: |
+  SELECT * FROM (VALUES
+    ('1', 'a@example.com', TRUE, 'granted'),
+    ('2', 'b@example.com', FALSE, NULL),
+    ('3', 'c@example.com', NULL, 'DENIED')
+  ) AS t(id, email, data_ok, personalization)
+key: id
+identifiers: { email: email }
+consent_signals: { ad_user_data: data_ok, ad_personalization: personalization }
+syncs: [{ destination: google, audience: { id: "${LIST}" } }]
+`,
+  );
+  const first = await runInvocation(await loadProject(dir, { env }), { command: 'run', logger: silentLogger });
+  expect(first.syncs[0]).toMatchObject({ status: 'success', added: 3 });
+  const consent = (email: string) => sandbox.google.consentOf(LIST, 'email', sha256(email));
+  expect(consent('a@example.com')).toEqual({ adUserData: 'CONSENT_GRANTED', adPersonalization: 'CONSENT_GRANTED' });
+  expect(consent('b@example.com')).toEqual({ adUserData: 'CONSENT_DENIED' });
+  expect(consent('c@example.com')).toEqual({ adPersonalization: 'CONSENT_DENIED' });
+
+  // Member 2 grants ad_user_data: its fingerprint changes, so it is sent again with the new signal.
+  const model = (await import('node:fs/promises')).readFile(join(dir, 'models', 'm.yml'), 'utf8');
+  await writeFile(join(dir, 'models', 'm.yml'), (await model).replace("('2', 'b@example.com', FALSE, NULL)", "('2', 'b@example.com', TRUE, NULL)"));
+  const second = await runInvocation(await loadProject(dir, { env }), { command: 'run', logger: silentLogger });
+  expect(second.syncs[0]).toMatchObject({ status: 'success', changed: 1 });
+  expect(consent('b@example.com')).toEqual({ adUserData: 'CONSENT_GRANTED' });
+});

@@ -2,6 +2,7 @@
 // row_id order, so a batch's outcome is one record for the range first..last; ids inside may have
 // gaps (rows held back), which is why each batch keeps its row ids for per-row rejections.
 import type { HashedRow, IdentifierKind } from '../../core/identifiers.js';
+import type { MemberConsent } from '../platform.js';
 
 export interface DeliveryRow {
   row_id: number;
@@ -13,6 +14,8 @@ export interface Batch {
   lastRowId: number;
   rowIds: number[];
   rows: HashedRow[];
+  /** Per row, when the sync sends consent signals (columns sig_<signal> of the delivery rows). */
+  consent?: (MemberConsent | undefined)[];
   session?: { id: string; seq: number; last: boolean };
 }
 
@@ -24,9 +27,11 @@ export async function* batches(
   chunks: AsyncIterable<Record<string, unknown>[]>,
   kinds: IdentifierKind[],
   limits: { maxRows: number; maxBytes?: number },
+  signals: string[] = [],
 ): AsyncGenerator<Batch> {
   let rows: HashedRow[] = [];
   let rowIds: number[] = [];
+  let consent: (MemberConsent | undefined)[] = [];
   let first = -1;
   let last = -1;
   let bytes = 0;
@@ -46,17 +51,28 @@ export async function* batches(
       const rowId = Number(record.row_id);
       const full = rows.length >= limits.maxRows || (limits.maxBytes !== undefined && rows.length > 0 && bytes + size > limits.maxBytes);
       if (full) {
-        yield { firstRowId: first, lastRowId: last, rowIds, rows };
+        yield { firstRowId: first, lastRowId: last, rowIds, rows, ...(signals.length ? { consent } : {}) };
         rows = [];
         rowIds = [];
+        consent = [];
         bytes = 0;
       }
       if (rows.length === 0) first = rowId;
       rows.push(values);
       rowIds.push(rowId);
+      if (signals.length) consent.push(memberConsent(record, signals));
       last = rowId;
       bytes += size;
     }
   }
-  if (rows.length > 0) yield { firstRowId: first, lastRowId: last, rowIds, rows };
+  if (rows.length > 0) yield { firstRowId: first, lastRowId: last, rowIds, rows, ...(signals.length ? { consent } : {}) };
+}
+
+function memberConsent(record: Record<string, unknown>, signals: string[]): MemberConsent | undefined {
+  const out: Record<string, 'GRANTED' | 'DENIED'> = {};
+  for (const signal of signals) {
+    const value = record[`sig_${signal}`];
+    if (value === 'GRANTED' || value === 'DENIED') out[signal] = value;
+  }
+  return Object.keys(out).length ? (out as MemberConsent) : undefined;
 }

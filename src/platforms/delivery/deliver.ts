@@ -27,6 +27,8 @@ export interface DeliverOptions {
   audienceId: string;
   op: DeliveryOp;
   kinds: IdentifierKind[];
+  /** Consent signals carried by the rows (sig_<signal> columns), sent per member. */
+  signals?: string[];
   rows: AsyncIterable<Record<string, unknown>[]>;
   maxRows: number;
   maxBytes?: number;
@@ -56,7 +58,7 @@ export async function deliver(o: DeliverOptions): Promise<DeliverySummary> {
     summary.stopped ??= error;
   };
 
-  for await (const batch of batches(o.rows, o.kinds, { maxRows: o.maxRows, maxBytes: o.maxBytes })) {
+  for await (const batch of batches(o.rows, o.kinds, { maxRows: o.maxRows, maxBytes: o.maxBytes }, o.signals)) {
     if (summary.stopped) break;
     // Backpressure: read no further ahead than the requests we may have open.
     await inFlight.onSizeLessThan(o.concurrency);
@@ -79,7 +81,7 @@ async function deliverReplace(o: DeliverOptions, summary: DeliverySummary): Prom
   const stop = (error: Error) => {
     summary.stopped ??= error;
   };
-  for await (const batch of batches(o.rows, o.kinds, { maxRows: o.maxRows, maxBytes: o.maxBytes })) {
+  for await (const batch of batches(o.rows, o.kinds, { maxRows: o.maxRows, maxBytes: o.maxBytes }, o.signals)) {
     if (pending) await sendWithRetries(o, { ...pending, session: { id, seq: ++seq, last: false } }, summary, stop);
     if (summary.stopped) return summary;
     pending = batch;
@@ -95,7 +97,7 @@ async function sendWithRetries(o: DeliverOptions, batch: Batch, summary: Deliver
     try {
       summary.requests++;
       const result = await o.rateQueue.add(() =>
-        o.platform.send({ audienceId: o.audienceId, op: o.op, kinds: o.kinds, rows: batch.rows, session: batch.session }),
+        o.platform.send({ audienceId: o.audienceId, op: o.op, kinds: o.kinds, rows: batch.rows, consent: batch.consent, session: batch.session }),
       );
       if (!result) throw new Error('the rate queue dropped a request');
       if (result.wholeBatch && batch.rows.length > 1 && !batch.session) {
@@ -155,7 +157,13 @@ function split(batch: Batch): [Batch, Batch] {
   const mid = Math.ceil(batch.rows.length / 2);
   const part = (from: number, to: number): Batch => {
     const rowIds = batch.rowIds.slice(from, to);
-    return { firstRowId: rowIds[0]!, lastRowId: rowIds.at(-1)!, rowIds, rows: batch.rows.slice(from, to) };
+    return {
+      firstRowId: rowIds[0]!,
+      lastRowId: rowIds.at(-1)!,
+      rowIds,
+      rows: batch.rows.slice(from, to),
+      ...(batch.consent ? { consent: batch.consent.slice(from, to) } : {}),
+    };
   };
   return [part(0, mid), part(mid, batch.rows.length)];
 }

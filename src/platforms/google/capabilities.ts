@@ -36,6 +36,7 @@ export const dataManagerCapabilities: PlatformCapabilities = {
   defaultRequestsPerSecond: 5, // 300/min
   defaultConcurrency: 4,
   replace: 'remove-all', // audienceMembers:removeAll, then ingest
+  memberConsent: true, // AudienceMember.consent (adUserData, adPersonalization) on ingest
   minAudienceSize: 100, // Google targets a Customer Match list from 100 active members
 };
 

@@ -46,6 +46,13 @@ export async function changeMembers(env: GoogleEnv, ex: Exchange, op: DmOpName):
   if (valid.validateOnly) return { status: 200, body: {} };
 
   const identifiers = valid.members.flat();
+  if (op === 'ingest') {
+    const members = (body as { audienceMembers?: { consent?: unknown }[]; consent?: unknown }).audienceMembers ?? [];
+    valid.members.forEach((ids, i) => {
+      const consent = members[i]?.consent ?? (body as { consent?: unknown }).consent;
+      for (const list of lists) for (const id of ids) env.state.consent.set(`${list.id}:${id.type}:${id.key}`, consent);
+    });
+  }
   for (const list of lists) {
     if (op === 'ingest') env.state.add(list, identifiers, now);
     else if (op === 'remove') env.state.remove(list, identifiers);

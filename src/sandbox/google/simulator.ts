@@ -123,6 +123,11 @@ export class GoogleSimulator implements Simulator {
     return [...list.members[type].keys()].sort();
   }
 
+  /** The consent (member-level, else request-level) an identifier last arrived with, as sent. */
+  consentOf(listId: string, type: IdentifierType, key: string): unknown {
+    return this.state.consent.get(`${listId}:${type}:${key}`);
+  }
+
   /** The Data Manager request's status as retrieve would answer it. */
   requestStatus(requestId: string): string | undefined {
     const request = this.state.requests.get(requestId);

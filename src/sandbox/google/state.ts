@@ -58,6 +58,8 @@ export class GoogleState {
   readonly lists = new Map<string, UserList>();
   readonly requests = new Map<string, DmRequest>();
   readonly jobs = new Map<string, Job>();
+  /** The consent an identifier last arrived with, per list (tests read it; not persisted). */
+  readonly consent = new Map<string, unknown>();
   private nextListId = FIRST_LIST_ID;
   private nextJobId = FIRST_JOB_ID;
 

@@ -2,9 +2,9 @@
 // (plain normalized text, transient, never leaves the warehouse). Hashing happens later, only for
 // the rows that changed.
 import type { IdentifierKind, IdentifierRule } from '../../core/identifiers.js';
-import type { ModelDef } from '../../core/manifest.js';
+import type { ConsentSignal, ModelDef } from '../../core/manifest.js';
 import { literal, type SqlDialect } from './dialect.js';
-import { normalizedColumn, presentColumn, scratch } from './names.js';
+import { normalizedColumn, presentColumn, scratch, signalColumn } from './names.js';
 import { normalizeSql, regionSql, usesPhone, WS } from './normalize.js';
 import { phoneStages } from './phone.js';
 
@@ -38,6 +38,8 @@ export function describeModelSql(model: ModelDef): string {
 export interface CandidateOptions {
   /** ISO-2 region for rows whose country identifier is missing (defaults.default_country). */
   defaultRegion: string;
+  /** Consent signals some sync of this model sends (read from model.consentSignals). */
+  signals?: ConsentSignal[];
 }
 
 const REGION = '_audsync_region';
@@ -94,6 +96,15 @@ export function candidateSql(d: SqlDialect, model: ModelDef, identifiers: Normal
     seen.add(name);
     const context = { column: col(column), region: `src.${REGION}`, phoneDigits: 'src._audsync_phone', countryCode: `src.${COUNTRY}` };
     columns.push(`${normalizeSql(d, rule, context)} AS ${q(name)}`);
+  }
+  for (const signal of options.signals ?? []) {
+    const column = model.consentSignals?.[signal];
+    if (!column) continue;
+    // A boolean column, or text such as 'granted'/'denied'; anything else is unspecified (NULL).
+    const v = `lower(${d.regexReplaceAll(`CAST(${col(column)} AS ${d.types.text})`, `[${WS}]+`, '')})`;
+    columns.push(
+      `CASE WHEN ${v} IN ('true', 't', 'granted', 'yes', '1') THEN 'GRANTED' WHEN ${v} IN ('false', 'f', 'denied', 'no', '0') THEN 'DENIED' END AS ${q(signalColumn(signal))}`,
+    );
   }
   return d.createTempTableAs(
     scratch.candidate(model.name),

@@ -6,9 +6,9 @@
 // flagged dead_lettered, so it is counted, but it is never sent and never recorded again until its
 // data (fingerprint) changes.
 import type { IdentifierKind, IdentifierRule } from '../../core/identifiers.js';
-import type { SyncMode } from '../../core/manifest.js';
+import type { ConsentSignal, SyncMode } from '../../core/manifest.js';
 import { literal, type SqlDialect } from './dialect.js';
-import { normalizedColumn, presentColumn, scratch, snapshotColumn } from './names.js';
+import { normalizedColumn, presentColumn, scratch, signalColumn, snapshotColumn } from './names.js';
 import { encodeSql, storedSql } from './normalize.js';
 
 export interface SyncSqlSpec {
@@ -22,6 +22,8 @@ export interface SyncSqlSpec {
   freshStart: boolean;
   /** Send every eligible member's identifiers again, held or not (--full-refresh). */
   resendAll: boolean;
+  /** Consent signals sent with added members (platforms with memberConsent, models that map them). */
+  signals?: ConsentSignal[];
   /**
    * max_attempts: after this many failed attempts with the same data a member change is
    * dead-lettered (commit.ts) and left out of later deltas' parts and results. Undefined: no limit.
@@ -45,10 +47,15 @@ function eligibleCte(d: SqlDialect, spec: SyncSqlSpec): string {
   const n = (kind: IdentifierKind, rule: IdentifierRule) => d.quoteIdent(normalizedColumn(kind, rule.normalizer));
   const values = spec.identifiers.map((i) => `${n(i.kind, i.rule)} AS n_${i.kind}`);
   // The rule is part of the fingerprint, so changing how a kind is normalized or encoded re-sends it.
-  const fingerprintParts = spec.identifiers.flatMap((i) => [literal(d, `${i.kind}:${i.rule.normalizer}:${i.rule.encoding}`), n(i.kind, i.rule)]);
+  // A change of consent is a change: the member is sent again with its new signals.
+  const signals = (spec.signals ?? []).map((sig) => `${d.quoteIdent(signalColumn(sig))} AS sig_${sig}`);
+  const fingerprintParts = [
+    ...spec.identifiers.flatMap((i) => [literal(d, `${i.kind}:${i.rule.normalizer}:${i.rule.encoding}`), n(i.kind, i.rule)]),
+    ...(spec.signals ?? []).flatMap((sig) => [literal(d, `consent:${sig}`), d.quoteIdent(signalColumn(sig))]),
+  ];
   const anyMatch = spec.identifiers.filter((i) => i.rule.role === 'match').map((i) => `${n(i.kind, i.rule)} IS NOT NULL`);
   return `cand AS (
-  SELECT member_key, source_updated_at, ${values.join(', ')}, ${d.hash64(fingerprintParts)} AS fingerprint
+  SELECT member_key, source_updated_at, ${[...values, ...signals].join(', ')}, ${d.hash64(fingerprintParts)} AS fingerprint
   FROM ${d.quoteIdent(scratch.candidate(spec.model))}
   WHERE consented AND NOT held_out AND member_key IS NOT NULL AND (${anyMatch.join(' OR ') || 'FALSE'})
 )`;
@@ -110,7 +117,7 @@ ${eligibleCte(d, spec)}${deadCte}
 SELECT coalesce(c.member_key, s.member_key) AS member_key,
   CASE WHEN s.member_key IS NULL THEN 'add' WHEN c.member_key IS NULL THEN 'remove' ELSE 'change' END AS op,
   c.fingerprint, c.source_updated_at, s.first_synced_at,
-  ${values.join(',\n  ')},
+  ${[...values, ...(spec.signals ?? []).map((sig) => `c.sig_${sig} AS new_sig_${sig}`)].join(',\n  ')},
   ${deadFlag} AS dead_lettered
 FROM cand c FULL OUTER JOIN snap s ON s.member_key = c.member_key${recover}${deadJoin}
 WHERE (s.member_key IS NULL OR ${mirror ? 'c.member_key IS NULL OR ' : ''}c.fingerprint <> s.fingerprint${spec.resendAll ? ' OR TRUE' : ''})${mirror ? '' : '\n  AND c.member_key IS NOT NULL'}`,
@@ -129,6 +136,11 @@ WHERE (s.member_key IS NULL OR ${mirror ? 'c.member_key IS NULL OR ' : ''}c.fing
  */
 export function partsSql(d: SqlDialect, spec: SyncSqlSpec, snapshots: string): string {
   const kinds = spec.identifiers.map((i) => i.kind);
+  const sigs = (spec.signals ?? []).map((sig) => `sig_${sig}`);
+  // With consent signals in the fingerprint, a changed member may hold all its identifiers already
+  // and differ only in consent: it is added again so the platform gets the new signals.
+  const consentChange = sigs.length > 0 ? " OR dl.op = 'change'" : '';
+  const noSigs = sigs.map((c) => `, CAST(NULL AS ${d.types.text}) AS ${c}`).join('');
   const matches = matchKinds(spec);
   const delta = d.quoteIdent(scratch.delta(spec.index));
   // Dead-lettered members send nothing: the platform keeps what their snapshot rows say it holds.
@@ -148,10 +160,10 @@ export function partsSql(d: SqlDialect, spec: SyncSqlSpec, snapshots: string): s
   const addJoins = matches.map((k) => `LEFT JOIN before_${k} b_${k} ON b_${k}.v = dl.newh_${k}`).join('\n  ');
   const anyNew = matches.map((k) => `(dl.newh_${k} IS NOT NULL AND b_${k}.v IS NULL)`).join(' OR ');
   ctes.push(`adds AS (
-  SELECT dl.member_key, 'add' AS op, ${kinds.map((k) => `dl.new_${k} AS ${k}`).join(', ')}
+  SELECT dl.member_key, 'add' AS op, ${kinds.map((k) => `dl.new_${k} AS ${k}`).join(', ')}${sigs.map((c) => `, dl.new_${c} AS ${c}`).join('')}
   FROM dl
   ${addJoins}
-  WHERE dl.op IN ('add', 'change') AND (${spec.resendAll ? 'TRUE' : anyNew || 'FALSE'})
+  WHERE dl.op IN ('add', 'change') AND (${spec.resendAll ? 'TRUE' : anyNew || 'FALSE'}${consentChange})
 )`);
   const parts = ['SELECT * FROM adds'];
   if (spec.mode === 'mirror') {
@@ -166,10 +178,10 @@ export function partsSql(d: SqlDialect, spec: SyncSqlSpec, snapshots: string): s
   ${removeJoins}
   WHERE dl.op IN ('remove', 'change') AND (${anyOrphan})
 )`);
-    ctes.push(`removes AS (SELECT member_key, 'remove' AS op, ${kinds.join(', ')} FROM orphans WHERE sendable)`);
+    ctes.push(`removes AS (SELECT member_key, 'remove' AS op, ${kinds.join(', ')}${noSigs} FROM orphans WHERE sendable)`);
     // Only for members leaving: a member changing identifiers still has its new ones tracked.
     ctes.push(
-      `lost AS (SELECT member_key, 'lost' AS op, ${kinds.map((k) => `CAST(NULL AS ${d.types.text}) AS ${k}`).join(', ')} FROM orphans WHERE NOT sendable AND member_op = 'remove')`,
+      `lost AS (SELECT member_key, 'lost' AS op, ${kinds.map((k) => `CAST(NULL AS ${d.types.text}) AS ${k}`).join(', ')}${noSigs} FROM orphans WHERE NOT sendable AND member_op = 'remove')`,
     );
     parts.push('SELECT * FROM removes', 'SELECT * FROM lost');
   }
@@ -177,7 +189,7 @@ export function partsSql(d: SqlDialect, spec: SyncSqlSpec, snapshots: string): s
   return d.createTempTableAs(
     scratch.parts(spec.index),
     `WITH ${ctes.join(',\n')}
-SELECT member_key, op, ${kinds.join(', ')}, dense_rank() OVER (ORDER BY op, ${kinds.join(', ')}) AS row_id
+SELECT member_key, op, ${[...kinds, ...sigs].join(', ')}, dense_rank() OVER (ORDER BY op, ${[...kinds, ...sigs].join(', ')}) AS row_id
 FROM parts`,
   );
 }

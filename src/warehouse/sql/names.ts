@@ -54,6 +54,8 @@ export const scratch = {
 
 /** Snapshot column holding what was sent for a kind. */
 export const snapshotColumn = (kind: IdentifierKind) => `${kind}_hash`;
+/** Candidate column: a member's consent signal as 'GRANTED', 'DENIED' or NULL (unspecified). */
+export const signalColumn = (signal: string) => `cs_${signal}`;
 /** Candidate column: the model has a value for this kind (valid or not). */
 export const presentColumn = (kind: IdentifierKind) => `p_${kind}`;
 /** Candidate column holding a kind normalized by one rule. */

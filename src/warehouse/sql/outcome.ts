@@ -47,7 +47,8 @@ GROUP BY op`;
 export function rowsToSendSql(d: SqlDialect, spec: SyncSqlSpec, op: 'add' | 'remove', deliveries: string, runId: string): string {
   const parts = d.quoteIdent(scratch.parts(spec.index));
   const kinds = spec.identifiers.map((i) => i.kind);
-  return `SELECT DISTINCT p.row_id, ${kinds.map((k) => `p.${k}`).join(', ')}
+  const sigs = (spec.signals ?? []).map((sig) => `, p.sig_${sig}`).join('');
+  return `SELECT DISTINCT p.row_id, ${kinds.map((k) => `p.${k}`).join(', ')}${sigs}
 FROM ${parts} p
 WHERE p.op = ${literal(d, op)}
   AND p.row_id NOT IN (SELECT first_row_id FROM ${deliveries}
