@@ -1,6 +1,6 @@
 // audit.ts: an audsync_runs row inserted as 'running' when a sync starts, finished at commit.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { finishRunSql, insertRunSql, type RunFinish, type RunRow } from '../../src/warehouse/sql/audit.js';
+import { finishRunSql, insertRunSql, invalidIdentifiersSql, type RunFinish, type RunRow } from '../../src/warehouse/sql/audit.js';
 import { d, openDb, t, type TestDb } from './support.js';
 
 let db: TestDb;
@@ -45,5 +45,17 @@ describe('audsync_runs', () => {
       expect.objectContaining({ run_id: 'other', status: 'running', finished_at: null }),
       { run_id: 'r1', finished_at: new Date('2026-03-01T10:05:00Z'), ...counts },
     ]);
+  });
+});
+
+describe('audsync_invalid_identifiers', () => {
+  it('one row per kind with its present and invalid counts; nothing to write without kinds', async () => {
+    const sql = invalidIdentifiersSql(d, t, "r'1", 'buyers__meta', { email: { present: 10, invalid: 2 }, phone: { present: 7, invalid: 0 } });
+    await db.wh.execute(sql!);
+    expect(await db.query(`SELECT * FROM ${t.invalidIdentifiers} ORDER BY identifier`)).toEqual([
+      { run_id: "r'1", sync_id: 'buyers__meta', identifier: 'email', present: 10, invalid: 2 },
+      { run_id: "r'1", sync_id: 'buyers__meta', identifier: 'phone', present: 7, invalid: 0 },
+    ]);
+    expect(invalidIdentifiersSql(d, t, 'r2', 'buyers__meta', {})).toBeNull();
   });
 });

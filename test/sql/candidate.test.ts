@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { candidateSql, duplicateKeysSql, keyCheckSql, modelSubquery, recordHoldoutsSql } from '../../src/warehouse/sql/candidate.js';
 import { scratch } from '../../src/warehouse/sql/names.js';
+import type { IdentifierRule } from '../../src/core/identifiers.js';
 import { buildCandidate, d, EMAIL_IDS, EMAIL_RULE, membersModel, model, openDb, sha256, t, valuesSql, type TestDb } from './support.js';
 
 let db: TestDb;
@@ -17,7 +18,7 @@ afterEach(async () => {
 
 const CANDIDATE = d.quoteIdent(scratch.candidate('buyers'));
 const readCandidate = () =>
-  db.query<{ member_key: string; consented: boolean; held_out: boolean; source_updated_at: Date | null; n_email__email: string | null }>(
+  db.query<{ member_key: string; consented: boolean; held_out: boolean; source_updated_at: Date | null; p_email: boolean; n_email__email: string | null }>(
     `SELECT * FROM ${CANDIDATE} ORDER BY member_key`,
   );
 
@@ -30,17 +31,19 @@ const controlKeys = async () =>
 const refHeldOut = (salt: string, key: string, percent: number) => parseInt(sha256(`${salt}:${key}`).slice(0, 8), 16) % 10000 < Math.round(percent * 100);
 
 describe('candidateSql on DuckDB', () => {
-  it('one row per model row: key as text, consent (NULL is no consent), no holdout, normalized email', async () => {
+  it('one row per model row: key as text, consent (NULL is no consent), no holdout, presence and normalized email', async () => {
     const sql = valuesSql({ id: 'INTEGER', email: 'VARCHAR', consent: 'BOOLEAN' }, [
       [1, ' Ana@Example.com ', true],
       [2, 'bo@example.com', false],
       [3, 'not-an-email', null],
+      [4, null, true],
     ]);
     await buildCandidate(db.wh, model({ sql }));
     expect(await readCandidate()).toEqual([
-      { member_key: '1', consented: true, held_out: false, source_updated_at: null, n_email__email: 'ana@example.com' },
-      { member_key: '2', consented: false, held_out: false, source_updated_at: null, n_email__email: 'bo@example.com' },
-      { member_key: '3', consented: false, held_out: false, source_updated_at: null, n_email__email: null },
+      { member_key: '1', consented: true, held_out: false, source_updated_at: null, p_email: true, n_email__email: 'ana@example.com' },
+      { member_key: '2', consented: false, held_out: false, source_updated_at: null, p_email: true, n_email__email: 'bo@example.com' },
+      { member_key: '3', consented: false, held_out: false, source_updated_at: null, p_email: true, n_email__email: null },
+      { member_key: '4', consented: true, held_out: false, source_updated_at: null, p_email: false, n_email__email: null },
     ]);
     const types = await db.query<{ column_name: string; column_type: string }>(`SELECT column_name, column_type FROM (DESCRIBE ${CANDIDATE})`);
     expect(types).toEqual([
@@ -48,7 +51,23 @@ describe('candidateSql on DuckDB', () => {
       { column_name: 'consented', column_type: 'BOOLEAN' },
       { column_name: 'held_out', column_type: 'BOOLEAN' },
       { column_name: 'source_updated_at', column_type: 'TIMESTAMP' },
+      { column_name: 'p_email', column_type: 'BOOLEAN' },
       { column_name: 'n_email__email', column_type: 'VARCHAR' },
+    ]);
+  });
+
+  it('p_<kind> says a value is present (valid or not): NULL, empty and whitespace-only (Unicode too) are absent', async () => {
+    const raws = [null, '', ' \t\n', '\u00a0\u3000', 'x', ' not-an-email ', 'a@b.io'];
+    await buildCandidate(db.wh, membersModel(raws.map((email, i) => ({ id: `k${i}`, email }))));
+    const rows = await readCandidate();
+    expect(rows.map((r) => [r.member_key, r.p_email, r.n_email__email])).toEqual([
+      ['k0', false, null],
+      ['k1', false, null],
+      ['k2', false, null],
+      ['k3', false, null],
+      ['k4', true, null],
+      ['k5', true, null],
+      ['k6', true, 'a@b.io'],
     ]);
   });
 
@@ -79,6 +98,37 @@ describe('candidateSql on DuckDB', () => {
     expect((await readCandidate()).map((r) => r.member_key)).toEqual(['a']);
   });
 
+  // Fixed: ';' + '--' on the last line is a comment only when no quote follows it, so a string
+  // literal holding ';--' is kept.
+  it("keeps ';--' inside a string literal on the last line", async () => {
+    const sql = "SELECT 'a' AS id, 'a@x.io' AS email, TRUE AS consent WHERE 'a;--b' <> ''";
+    await buildCandidate(db.wh, model({ sql }));
+    expect((await readCandidate()).map((r) => r.member_key)).toEqual(['a']);
+    expect(modelSubquery(model({ sql: "SELECT 1 AS id WHERE 'a;--b' <> ''" }))).toBe("(\nSELECT 1 AS id WHERE 'a;--b' <> ''\n)");
+  });
+
+  // modelSubquery reads the SQL (src/warehouse/sql/trailing.ts): only a terminator outside literals,
+  // quoted names and comments, with nothing but whitespace and comments after it, is removed.
+  it.each([
+    ['a last line inside a string literal that starts with --', "SELECT 'a' AS id, 'a@x.io' AS email, TRUE AS consent, '\n-- not a comment' AS note"],
+    ["a trailing comment after ';' that holds an apostrophe", "SELECT 'a' AS id, 'a@x.io' AS email, TRUE AS consent; -- don't edit"],
+    ["a trailing comment after ';' that holds double quotes", `SELECT 'a' AS id, 'a@x.io' AS email, TRUE AS consent; -- the "owner" column`],
+    ["';--' inside a dollar-quoted literal", "SELECT 'a' AS id, 'a@x.io' AS email, TRUE AS consent, $$a;--b$$ AS note"],
+  ])('keeps %s', async (_what, sql) => {
+    await buildCandidate(db.wh, model({ sql }));
+    expect((await readCandidate()).map((r) => r.member_key)).toEqual(['a']);
+  });
+
+  it('removes only a real terminator, with the comments after it', () => {
+    expect(modelSubquery(model({ sql: "SELECT 1 AS id, '\n-- x' AS note" }))).toBe("(\nSELECT 1 AS id, '\n-- x' AS note\n)");
+    expect(modelSubquery(model({ sql: "SELECT 1 AS id; -- don't edit" }))).toBe('(\nSELECT 1 AS id\n)');
+    expect(modelSubquery(model({ sql: "SELECT 1 AS id; -- don't edit\n" }))).toBe('(\nSELECT 1 AS id\n)');
+    expect(modelSubquery(model({ sql: 'SELECT $$a;--b$$ AS id' }))).toBe('(\nSELECT $$a;--b$$ AS id\n)');
+    expect(modelSubquery(model({ sql: 'SELECT 1 AS id; -- owner: crm' }))).toBe('(\nSELECT 1 AS id\n)');
+    expect(modelSubquery(model({ sql: "SELECT 1 AS id;\n-- don't edit" }))).toBe('(\nSELECT 1 AS id\n)');
+    expect(modelSubquery(model({ sql: "SELECT ';' AS id;; /* end */" }))).toBe("(\nSELECT ';' AS id\n)");
+  });
+
   it('normalizes a kind once per rule, however many syncs ask for it; skips kinds the model does not map', () => {
     const sql = candidateSql(d, membersModel([]), [
       ...EMAIL_IDS,
@@ -92,12 +142,99 @@ describe('candidateSql on DuckDB', () => {
 
   it('splits the holdout on the first 8 hex digits of sha256(salt:key), below percent x 100 of 10000', () => {
     const sql = candidateSql(d, { ...membersModel([]), holdout: { percent: 12.5, salt: "it's" } }, EMAIL_IDS);
-    expect(sql).toContain(`(CAST(('0x' || substr(sha256('it''s:' || CAST(src."id" AS VARCHAR)), 1, 8)) AS BIGINT) % 10000 < 1250) AS held_out`);
+    expect(sql).toContain(`(mod(CAST(('0x' || substr(sha256('it''s:' || CAST(src."id" AS VARCHAR)), 1, 8)) AS BIGINT), 10000) < 1250) AS held_out`);
   });
 
   it('builds a candidate with no identifier columns at all (no dangling comma)', async () => {
     await buildCandidate(db.wh, membersModel([{ id: 'a', email: 'a@x.io' }]), []);
     expect(await db.query(`SELECT member_key, consented FROM ${CANDIDATE}`)).toEqual([{ member_key: 'a', consented: true }]);
+  });
+});
+
+const PHONE_DIGITS: IdentifierRule = { role: 'match', normalizer: 'phone_digits', encoding: 'sha256' };
+const PHONE_E164: IdentifierRule = { role: 'match', normalizer: 'phone_e164', encoding: 'sha256' };
+const ZIP: IdentifierRule = { role: 'attribute', normalizer: 'zip', encoding: 'sha256' };
+const COUNTRY: IdentifierRule = { role: 'attribute', normalizer: 'country_lower', encoding: 'sha256' };
+
+describe('regions and phones in the candidate', () => {
+  /** Rows (id, phone, zip, country); country NULL means the model maps no country value for that row. */
+  const phoneModel = (rows: [string, string | null, string | null, string | null][], mapCountry = true) =>
+    model({
+      sql: valuesSql({ id: 'VARCHAR', phone: 'VARCHAR', zip: 'VARCHAR', country: 'VARCHAR', consent: 'BOOLEAN' }, rows.map((r) => [...r, true])),
+      identifiers: mapCountry ? { phone: 'phone', zip: 'zip', country: 'country' } : { phone: 'phone', zip: 'zip' },
+    });
+  const ids = (withCountry = true) => [
+    { kind: 'phone' as const, rule: PHONE_DIGITS },
+    { kind: 'phone' as const, rule: PHONE_E164 },
+    { kind: 'zip' as const, rule: ZIP },
+    ...(withCountry ? [{ kind: 'country' as const, rule: COUNTRY }] : []),
+  ];
+  const read = () =>
+    db.query<{ member_key: string; n_phone__phone_digits: string | null; n_phone__phone_e164: string | null; n_zip__zip: string | null }>(
+      `SELECT member_key, n_phone__phone_digits, n_phone__phone_e164, n_zip__zip FROM ${CANDIDATE} ORDER BY member_key`,
+    );
+
+  it("national numbers take the row's country, else the default region; an unknown country falls back to the default", async () => {
+    const rows: [string, string | null, string | null, string | null][] = [
+      ['a', '(415) 555-0134', '94105-1234', null], // no country: default
+      ['b', '020 7946 0958', 'SW1A 1AA', ' gb '], // the row's country, padded, lower case
+      ['c', '020 7946 0958', 'SW1A 1AA', 'Uk'], // the common mistake for GB
+      ['d', '(415) 555-0134', '2134', 'XX'], // unknown: default (US), zip padded to 5
+      ['e', '+44 20 7946 0958', null, 'US'], // international form ignores the region
+    ];
+    await db.wh.execute(candidateSql(d, phoneModel(rows), ids(), { defaultRegion: 'US' }));
+    expect(await read()).toEqual([
+      { member_key: 'a', n_phone__phone_digits: '14155550134', n_phone__phone_e164: '+14155550134', n_zip__zip: '94105' },
+      { member_key: 'b', n_phone__phone_digits: '442079460958', n_phone__phone_e164: '+442079460958', n_zip__zip: 'sw1a1aa' },
+      { member_key: 'c', n_phone__phone_digits: '442079460958', n_phone__phone_e164: '+442079460958', n_zip__zip: 'sw1a1aa' },
+      { member_key: 'd', n_phone__phone_digits: '14155550134', n_phone__phone_e164: '+14155550134', n_zip__zip: '02134' },
+      { member_key: 'e', n_phone__phone_digits: '442079460958', n_phone__phone_e164: '+442079460958', n_zip__zip: null },
+    ]);
+  });
+
+  it('the default region comes from the options (defaults.default_country), also when no country is mapped', async () => {
+    const rows: [string, string | null, string | null, string | null][] = [
+      ['a', '020 7946 0958', 'SW1A 1AA', null],
+      ['b', '(415) 555-0134', '94105', null],
+    ];
+    await db.wh.execute(candidateSql(d, phoneModel(rows, false), ids(false), { defaultRegion: 'GB' }));
+    expect(await read()).toEqual([
+      { member_key: 'a', n_phone__phone_digits: '442079460958', n_phone__phone_e164: '+442079460958', n_zip__zip: 'sw1a1aa' },
+      // a US number read as British: '4155550134' has 10 digits, a possible British length
+      { member_key: 'b', n_phone__phone_digits: '444155550134', n_phone__phone_e164: '+444155550134', n_zip__zip: '94105' },
+    ]);
+    await db.wh.execute(candidateSql(d, phoneModel(rows, false), ids(false), { defaultRegion: 'US' }));
+    expect((await read()).map((r) => [r.member_key, r.n_phone__phone_digits, r.n_zip__zip])).toEqual([
+      ['a', null, null], // 02079460958: 11 digits with no US trunk prefix; not a US zip either
+      ['b', '14155550134', '94105'],
+    ]);
+  });
+
+  it('an impossible length is invalid (NULL) but present; both phone rules share one parse', async () => {
+    const rows: [string, string | null, string | null, string | null][] = [
+      ['a', '555-0134', null, 'US'], // 7 digits: too short for +1
+      ['b', '+1 415 555 01345', null, 'US'], // 11 national digits
+      ['c', 'call me', null, 'US'],
+      ['d', '   ', null, 'US'],
+    ];
+    await db.wh.execute(candidateSql(d, phoneModel(rows), ids()));
+    const out = await db.query(`SELECT member_key, p_phone, n_phone__phone_digits, n_phone__phone_e164 FROM ${CANDIDATE} ORDER BY member_key`);
+    expect(out).toEqual([
+      { member_key: 'a', p_phone: true, n_phone__phone_digits: null, n_phone__phone_e164: null },
+      { member_key: 'b', p_phone: true, n_phone__phone_digits: null, n_phone__phone_e164: null },
+      { member_key: 'c', p_phone: true, n_phone__phone_digits: null, n_phone__phone_e164: null },
+      { member_key: 'd', p_phone: false, n_phone__phone_digits: null, n_phone__phone_e164: null },
+    ]);
+    const sql = candidateSql(d, phoneModel([]), ids());
+    expect(sql.match(/_audsync_ph1 AS \(/g)).toHaveLength(1);
+  });
+
+  it('builds the phone stages only when a phone rule is in use', () => {
+    const m = phoneModel([]);
+    expect(candidateSql(d, m, [{ kind: 'zip', rule: ZIP }])).not.toContain('_audsync_ph');
+    expect(candidateSql(d, m, [{ kind: 'phone', rule: { ...PHONE_DIGITS, normalizer: 'trimmed' } }])).not.toContain('_audsync_ph');
+    expect(candidateSql(d, { ...m, identifiers: { zip: 'zip' } }, [{ kind: 'phone', rule: PHONE_DIGITS }])).not.toContain('_audsync_ph');
+    expect(candidateSql(d, m, [{ kind: 'phone', rule: PHONE_DIGITS }])).toContain('_audsync_ph5');
   });
 });
 

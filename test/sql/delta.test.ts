@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { audienceSizeSql, deltaCountsSql, deltaSql, memberCountsSql, partCountsSql, partsSql } from '../../src/warehouse/sql/delta.js';
 import { rowsToSendSql } from '../../src/warehouse/sql/outcome.js';
 import {
-  buildCandidate, buildDelta, d, membersModel, openDb, readDelta, readParts, seedSnapshot, sha256, spec, syncRun, t,
+  buildCandidate, buildDelta, d, membersModel, openDb, readDelta, readParts, seedSnapshot, sha256, spec, syncRun, t, valuesSql,
   type Member, type TestDb,
 } from './support.js';
 
@@ -51,7 +51,11 @@ describe('first sync (empty snapshot)', () => {
       { member_key: 'H2', op: 'add', new_email: h('household@example.com'), old_email: null },
     ]);
     expect(parts.map((p) => [p.member_key, p.op, p.email])).toEqual(delta.map((r) => [r.member_key, 'add', r.new_email]));
-    expect(await db.query(memberCountsSql(d, spec()))).toEqual([{ no_consent: 2, held_out: 0, invalid: 2, members: 4 }]);
+    // present/invalid per kind count consented, not held-out rows: I is invalid; N has no email at all
+    // (invalid as a member, but nothing present); X and Y lack consent.
+    expect(await db.query(memberCountsSql(d, spec()))).toEqual([
+      { present_email: 5, invalid_email: 1, no_consent: 2, held_out: 0, invalid: 2, members: 4 },
+    ]);
   });
 
   it('numbers parts so members sharing an email share one row id, sent once', async () => {
@@ -67,7 +71,7 @@ describe('first sync (empty snapshot)', () => {
     await buildCandidate(db.wh, m);
     await buildDelta(db.wh, spec());
     expect(await readDelta(db.wh, spec())).toEqual([]);
-    expect(await db.query(memberCountsSql(d, spec()))).toEqual([{ no_consent: 0, held_out: 4, invalid: 0, members: 0 }]);
+    expect(await db.query(memberCountsSql(d, spec()))).toEqual([{ present_email: 0, invalid_email: 0, no_consent: 0, held_out: 4, invalid: 0, members: 0 }]);
   });
 });
 
@@ -194,8 +198,8 @@ describe('against the snapshot of an earlier sync', () => {
     const byOp = async (sql: string) => Object.fromEntries((await db.query<{ op: string; n: number }>(sql)).map((r) => [r.op, r.n]));
     expect(await byOp(deltaCountsSql(d, s))).toEqual({ add: 1, change: 1, remove: 2 });
     expect(await byOp(partCountsSql(d, s))).toEqual({ add: 1, remove: 1 }); // H1+H2 leave, H3 keeps the household email
-    expect(await db.query(audienceSizeSql(s, t.snapshots))).toEqual([{ n: 4 }]);
-    expect(await db.query(audienceSizeSql(spec({ freshStart: true }), t.snapshots))).toEqual([{ n: 0 }]);
+    expect(await db.query(audienceSizeSql(d, s, t.snapshots))).toEqual([{ n: 4 }]);
+    expect(await db.query(audienceSizeSql(d, spec({ freshStart: true }), t.snapshots))).toEqual([{ n: 0 }]);
   });
 
   it('keeps another sync\'s snapshot out of this delta', async () => {
@@ -230,34 +234,149 @@ describe('removal safety with snapshot rows written by hand', () => {
 });
 
 describe('several kinds: a match key shared, another not, an attribute riding along', () => {
-  // email and external_id are match keys; country is an attribute sent in plain text.
+  // email and external_id are match keys (hashed); country is an attribute sent in plain text.
   const ids = [
     { kind: 'email' as const, rule: { role: 'match' as const, normalizer: 'email', encoding: 'sha256' as const } },
     { kind: 'external_id' as const, rule: { role: 'match' as const, normalizer: 'trimmed', encoding: 'sha256' as const } },
     { kind: 'country' as const, rule: { role: 'attribute' as const, normalizer: 'trimmed', encoding: 'plain' as const } },
   ];
-  const modelOf = (rows: [string, string, string][]) => ({
+  const modelOf = (rows: [string, string, string, boolean?][]) => ({
     ...membersModel([]),
     identifiers: { email: 'email', external_id: 'id', country: 'country' },
-    sql: `SELECT * FROM (VALUES ${rows.map((r) => `('${r[0]}', '${r[1]}', '${r[2]}', TRUE)`).join(', ')}) v(id, email, country, consent)`,
+    sql: `SELECT * FROM (VALUES ${rows.map((r) => `('${r[0]}', '${r[1]}', '${r[2]}', ${r[3] ?? true})`).join(', ')}) v(id, email, country, consent)`,
   });
   const parts = () =>
     db.query(`SELECT member_key, op, email, external_id, country FROM "_audsync_parts_0" ORDER BY op, member_key`);
+  const s = spec({ identifiers: ids });
 
-  it('a leaver sharing its email removes only its own external id, with its attribute', async () => {
-    const s = spec({ identifiers: ids });
+  /** First sync of P and Q (sharing an email), committed by hand as commit.ts does: the newh_ columns. */
+  async function firstSync() {
     await buildCandidate(db.wh, modelOf([['P', 'fam@example.com', 'US'], ['Q', 'fam@example.com', 'FR']]), ids);
     await buildDelta(db.wh, s);
-    const first = await parts();
-    expect(first).toEqual([
+    expect(await parts()).toEqual([
       { member_key: 'P', op: 'add', email: h('fam@example.com'), external_id: h('P'), country: 'US' },
       { member_key: 'Q', op: 'add', email: h('fam@example.com'), external_id: h('Q'), country: 'FR' },
     ]);
-    // commit that first sync by hand: every member sent
     await db.wh.execute(`INSERT INTO ${t.snapshots} (sync_id, member_key, email_hash, external_id_hash, country_hash, fingerprint, first_synced_at, last_synced_at)
-      SELECT 'buyers__meta', member_key, new_email, new_external_id, new_country, fingerprint, TIMESTAMP '2026-01-01', TIMESTAMP '2026-01-01' FROM "_audsync_delta_0"`);
-    await buildCandidate(db.wh, modelOf([['Q', 'fam@example.com', 'FR']]), ids);
+      SELECT 'buyers__meta', member_key, newh_email, newh_external_id, newh_country, fingerprint, TIMESTAMP '2026-01-01', TIMESTAMP '2026-01-01' FROM "_audsync_delta_0"`);
+    // The snapshot keeps no plain value: the plain country is stored as its hash.
+    expect(await db.query(`SELECT member_key, country_hash FROM ${t.snapshots} ORDER BY member_key`)).toEqual([
+      { member_key: 'P', country_hash: h('US') },
+      { member_key: 'Q', country_hash: h('FR') },
+    ]);
+  }
+
+  it('a leaver (consent withdrawn) sharing its email removes only its own external id, with its plain attribute recovered', async () => {
+    await firstSync();
+    await buildCandidate(db.wh, modelOf([['P', 'fam@example.com', 'US', false], ['Q', 'fam@example.com', 'FR']]), ids);
     await buildDelta(db.wh, s);
     expect(await parts()).toEqual([{ member_key: 'P', op: 'remove', email: null, external_id: h('P'), country: 'US' }]);
+  });
+
+  it('a leaver whose source row is gone still removes its hashed external id; its plain attribute cannot be recovered', async () => {
+    await firstSync();
+    await buildCandidate(db.wh, modelOf([['Q', 'fam@example.com', 'FR']]), ids);
+    await buildDelta(db.wh, s);
+    expect(await parts()).toEqual([{ member_key: 'P', op: 'remove', email: null, external_id: h('P'), country: null }]);
+  });
+
+  it('a plain value is recovered only while the source row still hashes to what the snapshot holds', async () => {
+    await firstSync();
+    // P withdraws consent and its row now says FR: the old 'US' is not what the row holds, so nothing is recovered.
+    await buildCandidate(db.wh, modelOf([['P', 'fam@example.com', 'FR', false], ['Q', 'fam@example.com', 'FR']]), ids);
+    await buildDelta(db.wh, s);
+    const delta = await db.query(`SELECT member_key, op, new_country, newh_country, oldh_country, old_country FROM "_audsync_delta_0"`);
+    expect(delta).toEqual([{ member_key: 'P', op: 'remove', new_country: null, newh_country: null, oldh_country: h('US'), old_country: null }]);
+  });
+});
+
+describe('plain-text match kinds (Meta MADID, EXTERN_ID): hashes in the snapshot, plain values sent', () => {
+  const MAID = { kind: 'maid' as const, rule: { role: 'match' as const, normalizer: 'maid', encoding: 'plain' as const } };
+  const EMAIL = { kind: 'email' as const, rule: { role: 'match' as const, normalizer: 'email', encoding: 'sha256' as const } };
+  const ids = [EMAIL, MAID];
+  const s = spec({ identifiers: ids });
+  const M1 = '6D92078A-8246-4BA4-AE5B-76104861E7DC';
+  const M2 = 'b2c2f4a1-0c1d-4e8f-9a6b-3d5e7f9a1c2e';
+  const modelOf = (rows: [string, string | null, string | null, boolean?][]) => ({
+    ...membersModel([]),
+    identifiers: { email: 'email', maid: 'maid' },
+    sql: valuesSql({ id: 'VARCHAR', email: 'VARCHAR', maid: 'VARCHAR', consent: 'BOOLEAN' }, rows.map((r) => [r[0], r[1], r[2], r[3] ?? true])),
+  });
+  const readDeltaAll = () =>
+    db.query(`SELECT member_key, op, new_maid, newh_maid, oldh_maid, old_maid FROM "_audsync_delta_0" ORDER BY member_key`);
+  const readPartsAll = () => db.query(`SELECT member_key, op, email, maid FROM "_audsync_parts_0" ORDER BY op, member_key`);
+  async function sync(rows: [string, string | null, string | null, boolean?][]) {
+    await buildCandidate(db.wh, modelOf(rows), ids);
+    await buildDelta(db.wh, s);
+  }
+  /** Commits every delta member as sent, as commit.ts would after a clean delivery. */
+  async function commitAll() {
+    await db.wh.execute(`DELETE FROM ${t.snapshots} WHERE member_key IN (SELECT member_key FROM "_audsync_delta_0")`);
+    await db.wh.execute(`INSERT INTO ${t.snapshots} (sync_id, member_key, email_hash, maid_hash, fingerprint, first_synced_at, last_synced_at)
+      SELECT 'buyers__meta', member_key, newh_email, newh_maid, fingerprint, TIMESTAMP '2026-01-01', TIMESTAMP '2026-01-01' FROM "_audsync_delta_0" WHERE op <> 'remove'`);
+  }
+
+  it('adds send the normalized MADID itself; the delta keeps its hash for the snapshot', async () => {
+    await sync([['A', null, ` ${M1} `]]);
+    expect(await readDeltaAll()).toEqual([{ member_key: 'A', op: 'add', new_maid: M1.toLowerCase(), newh_maid: h(M1.toLowerCase()), oldh_maid: null, old_maid: null }]);
+    expect(await readPartsAll()).toEqual([{ member_key: 'A', op: 'add', email: null, maid: M1.toLowerCase() }]);
+  });
+
+  it('a MADID-only leaver still in the source (consent withdrawn) is removed with its plain MADID recovered', async () => {
+    await sync([['A', null, M1]]);
+    await commitAll();
+    await sync([['A', null, M1.toUpperCase(), false]]);
+    expect(await readDeltaAll()).toEqual([{ member_key: 'A', op: 'remove', new_maid: null, newh_maid: null, oldh_maid: h(M1.toLowerCase()), old_maid: M1.toLowerCase() }]);
+    expect(await readPartsAll()).toEqual([{ member_key: 'A', op: 'remove', email: null, maid: M1.toLowerCase() }]);
+  });
+
+  it("a MADID-only leaver whose row is gone becomes a 'lost' part: nothing sendable, nothing sent", async () => {
+    await sync([['A', null, M1], ['B', 'b@x.io', null]]);
+    await commitAll();
+    await sync([['B', 'b@x.io', null]]);
+    expect(await readPartsAll()).toEqual([{ member_key: 'A', op: 'lost', email: null, maid: null }]);
+    expect(await db.query(rowsToSendSql(d, s, 'remove', t.deliveries, 'r2'))).toEqual([]);
+    expect(await db.query(rowsToSendSql(d, s, 'add', t.deliveries, 'r2'))).toEqual([]);
+    const byOp = Object.fromEntries((await db.query<{ op: string; n: number }>(partCountsSql(d, s))).map((r) => [r.op, r.n]));
+    expect(byOp).toEqual({ lost: 1 });
+  });
+
+  it('a leaver whose row is gone, with an email and a MADID, is removed by its email (no lost part)', async () => {
+    await sync([['A', 'a@x.io', M1]]);
+    await commitAll();
+    await sync([]);
+    expect(await readPartsAll()).toEqual([{ member_key: 'A', op: 'remove', email: h('a@x.io'), maid: null }]);
+  });
+
+  it('a shared MADID stays while another member holds it; no lost part for a leaver whose identifiers are all still held', async () => {
+    await sync([['A', null, M1], ['B', null, M1]]);
+    await commitAll();
+    await sync([['B', null, M1]]);
+    expect(await readPartsAll()).toEqual([]);
+  });
+
+  it('add_only never produces lost parts', async () => {
+    await sync([['A', null, M1]]);
+    await commitAll();
+    await buildCandidate(db.wh, modelOf([]), ids);
+    await buildDelta(db.wh, { ...s, mode: 'add_only' });
+    expect(await readPartsAll()).toEqual([]);
+  });
+
+  // A member whose MADID changes: the old MADID is orphaned, and it cannot be sent (only its hash is
+  // kept and the source row now holds the new one). partsSql makes 'lost' parts only for members
+  // leaving ("a member changing identifiers still has its new ones tracked"), so the old MADID is
+  // neither removed nor reported: the change counts as sent, the snapshot forgets the old MADID, and
+  // the platform keeps it for good, with no trace in audsync_changes.
+  // it.fails: a certain gap (the audience holds an identifier no member has, silently); remove `.fails` once fixed.
+  it.fails('a member whose MADID changes: the old one is removed, or the change is reported as not fully applied', async () => {
+    await sync([['A', null, M1]]);
+    await commitAll();
+    await sync([['A', null, M2]]);
+    const parts = await readPartsAll();
+    expect(parts).toContainEqual({ member_key: 'A', op: 'add', email: null, maid: M2 });
+    const removesOld = parts.some((p) => p.op === 'remove' && p.maid === M1.toLowerCase());
+    const reported = parts.some((p) => p.op === 'lost');
+    expect(removesOld || reported).toBe(true);
   });
 });

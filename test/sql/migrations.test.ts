@@ -18,9 +18,12 @@ const CONTRACT = {
 };
 const HASH_COLUMNS = ['email', 'phone', 'first_name', 'last_name', 'zip', 'city', 'state', 'country', 'maid', 'external_id'].map((k) => `${k}_hash`);
 const STATE_TABLES = [
-  'audsync_changes', 'audsync_deliveries', 'audsync_holdouts', 'audsync_locks', 'audsync_migrations',
-  'audsync_retries', 'audsync_runs', 'audsync_snapshots', 'audsync_sync_state',
+  'audsync_changes', 'audsync_deliveries', 'audsync_holdouts', 'audsync_invalid_identifiers', 'audsync_locks', 'audsync_migrations',
+  'audsync_platform_reports', 'audsync_retries', 'audsync_runs', 'audsync_snapshots', 'audsync_sync_state',
 ];
+const VERSIONS = [1, 2, 3];
+/** Migration 2: per run, sync and identifier kind, how many values were present and how many invalid. */
+const INVALID_IDENTIFIERS = ['run_id', 'sync_id', 'identifier', 'present', 'invalid'];
 
 let db: TestDb;
 beforeEach(async () => {
@@ -39,7 +42,7 @@ const tablesIn = async (schema: string) =>
 
 describe('migrate() on DuckDB', () => {
   it('creates exactly the state tables, in the state schema only', async () => {
-    expect(await migrate(db.wh, d, SCHEMA)).toEqual([1]);
+    expect(await migrate(db.wh, d, SCHEMA)).toEqual(VERSIONS);
     expect(await tablesIn(SCHEMA)).toEqual(STATE_TABLES);
     expect(await tablesIn('main')).toEqual([]);
   });
@@ -77,14 +80,41 @@ describe('migrate() on DuckDB', () => {
     for (const c of types) expect(`${c.table_name}.${c.column_name}:${c.data_type}`).toMatch(c.column_name === 'member_key' ? /:VARCHAR$/ : /:TIMESTAMP$/);
   });
 
-  it('records version 1 in audsync_migrations, with its name and the audsync version', async () => {
+  it('records every version in audsync_migrations, each with its name and the audsync version', async () => {
     await migrate(db.wh, d, SCHEMA);
     const rows = await db.query<{ version: number; name: string; audsync_version: string; applied_at: Date }>(
-      `SELECT version, name, audsync_version, applied_at FROM ${SCHEMA}.audsync_migrations`,
+      `SELECT version, name, audsync_version, applied_at FROM ${SCHEMA}.audsync_migrations ORDER BY version`,
     );
-    expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ version: 1, name: migrations[0]!.name, audsync_version: AUDSYNC_VERSION });
-    expect(Math.abs(rows[0]!.applied_at.getTime() - Date.now())).toBeLessThan(60_000); // stored as UTC
+    expect(migrations.map((m) => m.version)).toEqual(VERSIONS);
+    expect(rows).toHaveLength(VERSIONS.length);
+    rows.forEach((row, i) => expect(row).toMatchObject({ version: VERSIONS[i], name: migrations[i]!.name, audsync_version: AUDSYNC_VERSION }));
+    expect(rows[1]!.name).toBe('invalid identifiers per kind');
+    for (const row of rows) expect(Math.abs(row.applied_at.getTime() - Date.now())).toBeLessThan(60_000); // stored as UTC
+  });
+
+  it('applies only the later migrations to a state schema that has version 1, keeping its data', async () => {
+    for (const statement of migrationsTableSql(d, SCHEMA)) await db.wh.execute(statement);
+    for (const statement of migrations[0]!.statements(d, SCHEMA)) await db.wh.execute(statement);
+    await db.wh.execute(`INSERT INTO ${SCHEMA}.audsync_migrations VALUES (1, 'state and audit tables', TIMESTAMP '2026-01-01', '0.0.1')`);
+    await db.wh.execute(`INSERT INTO ${SCHEMA}.audsync_sync_state VALUES ('s', 'meta', 'meta_custom_audiences', 'a1', TIMESTAMP '2026-01-01')`);
+    expect(await migrate(db.wh, d, SCHEMA)).toEqual(VERSIONS.slice(1));
+    expect(await tablesIn(SCHEMA)).toEqual(STATE_TABLES);
+    expect(await db.query(`SELECT version FROM ${SCHEMA}.audsync_migrations ORDER BY version`)).toEqual(VERSIONS.map((version) => ({ version })));
+    expect(await db.query(`SELECT count(*) AS n FROM ${SCHEMA}.audsync_sync_state`)).toEqual([{ n: 1 }]);
+  });
+
+  it('audsync_invalid_identifiers: one row per run, sync and identifier kind (primary key), counts as BIGINT', async () => {
+    await migrate(db.wh, d, SCHEMA);
+    expect(await columnsOf(db.wh, 'audsync_invalid_identifiers')).toEqual(INVALID_IDENTIFIERS);
+    const types = await db.query<{ column_name: string; data_type: string }>(
+      `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = '${SCHEMA}' AND table_name = 'audsync_invalid_identifiers' ORDER BY ordinal_position`,
+    );
+    expect(types.map((c) => c.data_type)).toEqual(['VARCHAR', 'VARCHAR', 'VARCHAR', 'BIGINT', 'BIGINT']);
+    const row = `INSERT INTO ${SCHEMA}.audsync_invalid_identifiers VALUES ('r1', 's', 'email', 10, 2)`;
+    await db.wh.execute(row);
+    await db.wh.execute(`INSERT INTO ${SCHEMA}.audsync_invalid_identifiers VALUES ('r1', 's', 'phone', 10, 2)`);
+    await expect(db.wh.execute(row)).rejects.toThrow(/constraint|duplicate/i);
+    await expect(db.wh.execute(`INSERT INTO ${SCHEMA}.audsync_invalid_identifiers VALUES ('r2', 's', 'email', NULL, 0)`)).rejects.toThrow(/NOT NULL/i);
   });
 
   it('is a no-op the second time: nothing applied, nothing recorded twice, data kept', async () => {
@@ -92,13 +122,13 @@ describe('migrate() on DuckDB', () => {
     await db.wh.execute(`INSERT INTO ${SCHEMA}.audsync_sync_state VALUES ('s', 'meta', 'meta_custom_audiences', 'a1', TIMESTAMP '2026-01-01')`);
     const before = await columnsOf(db.wh, 'audsync_runs');
     expect(await migrate(db.wh, d, SCHEMA)).toEqual([]);
-    expect(await db.query(`SELECT version FROM ${SCHEMA}.audsync_migrations`)).toEqual([{ version: 1 }]);
+    expect(await db.query(`SELECT version FROM ${SCHEMA}.audsync_migrations ORDER BY version`)).toEqual(VERSIONS.map((version) => ({ version })));
     expect(await columnsOf(db.wh, 'audsync_runs')).toEqual(before);
     expect(await db.query(`SELECT count(*) AS n FROM ${SCHEMA}.audsync_sync_state`)).toEqual([{ n: 1 }]);
   });
 
   it('honours another state schema name, quoted', async () => {
-    expect(await migrate(db.wh, d, 'Audit State')).toEqual([1]);
+    expect(await migrate(db.wh, d, 'Audit State')).toEqual(VERSIONS);
     expect(await tablesIn('Audit State')).toEqual(STATE_TABLES);
   });
 
@@ -119,14 +149,19 @@ describe('migrate() on DuckDB', () => {
 describe('migration SQL text', () => {
   it('quotes the schema and the reserved column "group"; one CREATE per table', () => {
     const statements = migrations[0]!.statements(d, 'audsync');
-    expect(statements).toHaveLength(STATE_TABLES.length - 1); // audsync_migrations comes from migrationsTableSql
+    // audsync_migrations comes from migrationsTableSql, the last two tables from migrations 2 and 3
+    expect(statements).toHaveLength(STATE_TABLES.length - 3);
     for (const s of statements) expect(s).toMatch(/^CREATE TABLE "audsync"\.audsync_[a-z_]+ \(/);
+    const second = migrations[1]!.statements(d, 'audsync');
+    expect(second).toHaveLength(1);
+    expect(second[0]).toMatch(/^CREATE TABLE "audsync"\.audsync_invalid_identifiers \(/);
+    expect(second[0]).toContain('PRIMARY KEY (run_id, sync_id, identifier)');
     expect(statements.join('\n')).toContain('"group" VARCHAR NOT NULL');
     expect(migrationsTableSql(d, 'audsync')[0]).toBe('CREATE SCHEMA IF NOT EXISTS "audsync"');
   });
 
   it('uses the dialect types: TIMESTAMPTZ and TEXT on Postgres', () => {
-    const sql = migrations[0]!.statements(postgresDialect, 'audsync').join('\n');
+    const sql = migrations.flatMap((m) => m.statements(postgresDialect, 'audsync')).join('\n');
     expect(sql).toContain('started_at TIMESTAMPTZ NOT NULL');
     expect(sql).toContain('member_key TEXT NOT NULL');
     expect(sql).not.toMatch(/VARCHAR|\bTIMESTAMP\b(?!TZ)/);

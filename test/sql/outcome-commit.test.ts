@@ -5,8 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { commitSql } from '../../src/warehouse/sql/commit.js';
 import { holdBackAddsSql, rowOutcomesSql, rowsToSendSql } from '../../src/warehouse/sql/outcome.js';
 import {
-  buildCandidate, buildDelta, commit, d, deliverSimulated, memberResults, membersModel, openDb, readParts, readSnapshot, seedDeliveries,
-  sha256, spec, syncRun, t, type DeliverySeed, type Member, type PartRow, type TestDb,
+  buildCandidate, buildDelta, commit, d, deliverSimulated, memberResults, membersModel, model, openDb, readParts, readSnapshot, seedDeliveries,
+  sha256, spec, syncRun, t, valuesSql, type DeliverySeed, type Member, type PartRow, type TestDb,
 } from './support.js';
 
 let db: TestDb;
@@ -187,6 +187,73 @@ describe('attempts across runs (audsync_retries)', () => {
   });
 });
 
+describe("lost parts: a leaver whose plain-text identifier cannot be recovered is dead-lettered", () => {
+  const ids = [
+    { kind: 'email' as const, rule: { role: 'match' as const, normalizer: 'email', encoding: 'sha256' as const } },
+    { kind: 'maid' as const, rule: { role: 'match' as const, normalizer: 'maid', encoding: 'plain' as const } },
+  ];
+  const S2 = spec({ identifiers: ids });
+  const M1 = '6d92078a-8246-4ba4-ae5b-76104861e7dc';
+  const M2 = '0f0e0d0c-0b0a-4998-8776-655443322110';
+  const modelOf = (rows: [string, string | null, string | null, boolean][]) =>
+    model({
+      sql: valuesSql({ id: 'VARCHAR', email: 'VARCHAR', maid: 'VARCHAR', consent: 'BOOLEAN' }, rows),
+      identifiers: { email: 'email', maid: 'maid' },
+    });
+  async function run(rows: [string, string | null, string | null, boolean][], runId: string, nowIso: string) {
+    await buildCandidate(db.wh, modelOf(rows), ids);
+    await buildDelta(db.wh, S2);
+    const sent = await deliverSimulated(db.wh, S2, runId);
+    const results = await memberResults(db.wh, S2, runId);
+    await commit(db.wh, S2, runId, nowIso);
+    return { sent, results };
+  }
+
+  it("status 'dead', error 'unrecoverable', snapshot row deleted, no retry; a recovered MADID is sent and the member removed", async () => {
+    await run([['GONE', null, M1, true], ['QUIT', null, M2, true], ['E', 'e@x.io', null, true]], 'r1', T1);
+    expect(await db.query(`SELECT member_key, maid_hash FROM ${t.snapshots} ORDER BY member_key`)).toEqual([
+      { member_key: 'E', maid_hash: null },
+      { member_key: 'GONE', maid_hash: h(M1) }, // a hash, never the MADID itself
+      { member_key: 'QUIT', maid_hash: h(M2) },
+    ]);
+    // GONE leaves the source; QUIT stays with consent withdrawn.
+    const { sent, results } = await run([['QUIT', null, M2, false], ['E', 'e@x.io', null, true]], 'r2', T2);
+    expect(sent.remove).toEqual([expect.objectContaining({ maid: M2, email: null })]);
+    expect(results.map(({ error_message, ...r }) => r)).toEqual([
+      { member_key: 'GONE', op: 'remove', status: 'dead', action: 'delete', error_code: 'unrecoverable' },
+      { member_key: 'QUIT', op: 'remove', status: 'sent', action: 'delete', error_code: null },
+    ]);
+    expect(results[0]!.error_message).toMatch(/plain text.*only its hash.*source row is gone/);
+    expect(await changesOf('r2')).toEqual([
+      { member_key: 'GONE', op: 'remove', status: 'dead', attempt: 1, error_code: 'unrecoverable', sent_at: null },
+      { member_key: 'QUIT', op: 'remove', status: 'sent', attempt: 1, error_code: null, sent_at: new Date(T2) },
+    ]);
+    expect(await retries()).toEqual([]); // dead is final: nothing to retry
+    expect((await readSnapshot(db.wh)).map((r) => r.member_key)).toEqual(['E']);
+    // and the next run has nothing left to do for them
+    const third = await run([['E', 'e@x.io', null, true]], 'r3', T2);
+    expect(third.results).toEqual([]);
+  });
+
+  it('a lost part never reaches the platform, even inside a sent range of row ids', async () => {
+    await run([['GONE', null, M1, true], ['L', 'l@x.io', null, true]], 'r1', T1);
+    await buildCandidate(db.wh, modelOf([]), ids);
+    await buildDelta(db.wh, S2);
+    const parts = await db.query<{ member_key: string; op: string; row_id: number }>(`SELECT member_key, op, row_id FROM "_audsync_parts_0" ORDER BY row_id`);
+    expect(parts.map((p) => [p.member_key, p.op])).toEqual([
+      ['GONE', 'lost'],
+      ['L', 'remove'],
+    ]);
+    // a request whose range covers every row id: the lost member is still dead, not sent
+    await seedDeliveries(db.wh, [{ run_id: 'r2', sync_id: S2.syncId, op: 'remove', first_row_id: 0, last_row_id: 99, status: 'sent' }]);
+    const results = await memberResults(db.wh, S2, 'r2');
+    expect(results.map((r) => [r.member_key, r.status, r.action, r.error_code])).toEqual([
+      ['GONE', 'dead', 'delete', 'unrecoverable'],
+      ['L', 'sent', 'delete', null],
+    ]);
+  });
+});
+
 describe('commit SQL', () => {
   it('freshStart deletes the sync\'s whole snapshot before writing what was sent', async () => {
     await syncRun(db.wh, [m('A', 'a@x.io'), m('B', 'b@x.io')], { runId: 'r1' });
@@ -214,7 +281,7 @@ describe('delivery rows with gaps (outcome.ts rowsToSendSql vs delivery/batcher.
   const byHash = (...emails: string[]) => [...emails].sort((x, y) => h(x).localeCompare(h(y)));
   const rejectOld = (email: string) => (op: string, row: { email?: string | null }) => (op === 'remove' && row.email === h(email) ? 'rejected' : undefined);
 
-  // it.fails: a certain bug; remove `.fails` once fixed.
+  // Regression test (this was a bug, since fixed).
   it('a rejected add is pinned on the right row when a held-back row precedes it in the request', async () => {
     const [e, c, p] = byHash('e1@x.io', 'e2@x.io', 'e3@x.io');
     await syncRun(db.wh, [m('C', 'c-old@x.io')], { runId: 'r1' });
@@ -225,7 +292,7 @@ describe('delivery rows with gaps (outcome.ts rowsToSendSql vs delivery/batcher.
     expect(run.results.find((r) => r.member_key === 'P')).toMatchObject({ status: 'failed', action: 'keep' });
   });
 
-  // it.fails: a certain bug; remove `.fails` once fixed.
+  // Regression test (this was a bug, since fixed).
   it('a newcomer sharing the held-back email is sent eventually (not recorded as sent when it was not)', async () => {
     const [e, y, p] = byHash('e1@x.io', 'e2@x.io', 'e3@x.io');
     await syncRun(db.wh, [m('M', 'x@x.io')], { runId: 'r1' });
@@ -244,7 +311,7 @@ describe('a failed add of a member whose identifiers stay at the platform', () =
   // result is 'delete': its snapshot row goes, although the platform still holds its hash from the
   // earlier sync. If the member then leaves (here: withdraws consent), no snapshot row remains to
   // remove it from, and the hash stays in the audience for good (invariants 1 and 3).
-  // it.fails: a certain bug; remove `.fails` once fixed.
+  // Regression test (this was a bug, since fixed).
   it('the member is still removed when it leaves after the failed full refresh', async () => {
     await syncRun(db.wh, [m('A', 'a@x.io'), m('B', 'b@x.io')], { runId: 'r1' });
     const failA = (_op: string, row: { email?: string | null }) => (row.email === h('a@x.io') ? 'rejected' : undefined);

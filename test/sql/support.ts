@@ -26,11 +26,15 @@ export const EMAIL_IDS: NormalizedIdentifier[] = [{ kind: 'email', rule: EMAIL_R
 
 export const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 
-/** The reference email rule the tests hold the SQL to: whitespace dropped, lowercased, then validated. */
+/**
+ * The reference email rule the tests hold the SQL to: whitespace (JavaScript's \s, Unicode included)
+ * dropped anywhere, dots at either end dropped (Meta's SDK strips " \t\r\n\0\x0B." at the ends),
+ * lowercased, then validated: one '@', something before it, a dot inside the domain; or 64 hex.
+ */
 export function refEmail(raw: string | null): string | null {
   if (raw === null) return null;
-  const v = raw.replace(/\s+/g, '').toLowerCase();
-  return /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(v) || /^[0-9a-f]{64}$/.test(v) ? v : null;
+  const v = raw.replace(/\s+/g, '').replace(/^\.+|\.+$/g, '').toLowerCase();
+  return /^[^@]+@[^@]+\.[^@]+$/.test(v) || /^[0-9a-f]{64}$/.test(v) ? v : null;
 }
 /** What is sent for an email: its SHA-256, or the value itself when it already is one. */
 export function refEmailHash(raw: string | null): string | null {
@@ -81,7 +85,7 @@ export function valuesSql(columns: Record<string, string>, rows: (string | numbe
   const names = Object.keys(columns);
   const typed = `SELECT ${names.map((n) => `CAST(NULL AS ${columns[n]}) AS ${d.quoteIdent(n)}`).join(', ')} WHERE FALSE`;
   if (rows.length === 0) return typed;
-  const values = rows.map((r) => `(${r.map((v) => literal(v)).join(', ')})`).join(',\n  ');
+  const values = rows.map((r) => `(${r.map((v) => literal(d, v)).join(', ')})`).join(',\n  ');
   return `${typed}\nUNION ALL\nSELECT * FROM (VALUES\n  ${values}\n) AS v(${names.map(d.quoteIdent).join(', ')})`;
 }
 
@@ -154,7 +158,7 @@ export async function seedSnapshot(wh: Warehouse, syncId: string, rows: Snapshot
     const first = d.timestamp(r.first_synced_at ?? '2026-01-01T00:00:00Z');
     await wh.execute(
       `INSERT INTO ${t.snapshots} (sync_id, member_key, email_hash, fingerprint, first_synced_at, last_synced_at)
-VALUES (${literal(syncId)}, ${literal(r.member_key)}, ${literal(r.email_hash)}, ${r.fingerprint ?? 0}, ${first}, ${first})`,
+VALUES (${literal(d, syncId)}, ${literal(d, r.member_key)}, ${literal(d, r.email_hash)}, ${r.fingerprint ?? 0}, ${first}, ${first})`,
     );
   }
 }
@@ -194,7 +198,7 @@ export async function seedDeliveries(wh: Warehouse, rows: DeliverySeed[]): Promi
 /** Column names of a table, in order. */
 export async function columnsOf(wh: Warehouse, table: string): Promise<string[]> {
   const rows = await wh.query<{ column_name: string }>(
-    `SELECT column_name FROM information_schema.columns WHERE table_schema = ${literal(SCHEMA)} AND table_name = ${literal(table)} ORDER BY ordinal_position`,
+    `SELECT column_name FROM information_schema.columns WHERE table_schema = ${literal(d, SCHEMA)} AND table_name = ${literal(d, table)} ORDER BY ordinal_position`,
   );
   return rows.map((r) => r.column_name);
 }
@@ -310,5 +314,5 @@ export interface SnapshotRow {
 }
 export const readSnapshot = (wh: Warehouse, syncId = 'buyers__meta') =>
   wh.query<SnapshotRow>(
-    `SELECT member_key, email_hash, first_synced_at, last_synced_at FROM ${t.snapshots} WHERE sync_id = ${literal(syncId)} ORDER BY member_key`,
+    `SELECT member_key, email_hash, first_synced_at, last_synced_at FROM ${t.snapshots} WHERE sync_id = ${literal(d, syncId)} ORDER BY member_key`,
   );

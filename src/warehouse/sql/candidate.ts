@@ -7,6 +7,7 @@ import { literal, type SqlDialect } from './dialect.js';
 import { normalizedColumn, presentColumn, scratch, signalColumn } from './names.js';
 import { normalizeSql, regionSql, usesPhone, WS } from './normalize.js';
 import { phoneStages } from './phone.js';
+import { stripTrailingTerminator } from './trailing.js';
 
 export interface NormalizedIdentifier {
   kind: IdentifierKind;
@@ -14,21 +15,11 @@ export interface NormalizedIdentifier {
 }
 
 /**
- * The model's SQL as a subquery. Trailing ';' go, with any comment lines after them ("SELECT ...;
- * -- owner: crm"); the closing ')' goes on its own line so a last '--' comment cannot swallow it.
+ * The model's SQL as a subquery: a trailing statement terminator goes (with any comments after it);
+ * the closing ')' goes on its own line so a last '--' comment cannot swallow it.
  */
 export function modelSubquery(model: ModelDef): string {
-  let sql = model.sql.trim();
-  for (;;) {
-    const next = sql
-      .replace(/(^|\n)[ \t]*--[^\n]*$/, '')
-      .replace(/;[ \t]*--[^\n'"]*$/, ';') // '; -- note' but never inside a string literal
-      .replace(/;+\s*$/, '')
-      .trim();
-    if (next === sql) break;
-    sql = next;
-  }
-  return `(\n${sql}\n)`;
+  return `(\n${stripTrailingTerminator(model.sql.trim())}\n)`;
 }
 
 export function describeModelSql(model: ModelDef): string {

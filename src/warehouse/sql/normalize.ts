@@ -55,10 +55,12 @@ function validEmail(d: SqlDialect, v: string): string {
  * 'US'). Never the first two letters of a name: 'Germany' is not Georgia (GE).
  */
 export function regionSql(d: SqlDialect, column: string): string {
-  const letters = `lower(${strip(d, text(d, column), `^a-zA-Z`)})`;
-  const byName = regionNames().map(([name, code]) => `WHEN '${name}' THEN '${code}'`).join(' ');
+  // Letters of every script (NFC), so 'São Tomé' is not read as 'so' + 'tom' and 'Réunion' matches.
+  const letters = `lower(${d.lettersOnly(text(d, column))})`;
+  const byName = regionNames().map(([name, code]) => `WHEN ${literal(d, name)} THEN '${code}'`).join(' ');
   const known = phoneRegions().map((r) => `'${r.region}'`).join(', ');
-  return `CASE ${letters} ${byName} ELSE CASE WHEN upper(${letters}) IN (${known}) THEN upper(${letters}) END END`;
+  const code = `CASE WHEN ${d.regexFullMatch(letters, '[a-z]{2}')} AND upper(${letters}) IN (${known}) THEN upper(${letters}) END`;
+  return `CASE ${letters} ${byName} ELSE ${code} END`;
 }
 
 let names: [string, string][] | undefined;
@@ -66,12 +68,15 @@ let names: [string, string][] | undefined;
 function regionNames(): [string, string][] {
   if (names) return names;
   const display = new Intl.DisplayNames(['en'], { type: 'region' });
+  // Spellings people write that ICU's short names do not use.
   const map = new Map<string, string>([
     ['uk', 'GB'], ['greatbritain', 'GB'], ['england', 'GB'], ['scotland', 'GB'], ['wales', 'GB'], ['northernireland', 'GB'],
     ['usa', 'US'], ['unitedstatesofamerica', 'US'], ['holland', 'NL'], ['southkorea', 'KR'], ['russia', 'RU'],
+    ['turkey', 'TR'], ['czechrepublic', 'CZ'], ['ivorycoast', 'CI'], ['hongkong', 'HK'], ['macau', 'MO'], ['macao', 'MO'],
+    ['reunion', 'RE'], ['bosniaandherzegovina', 'BA'], ['burma', 'MM'], ['swaziland', 'SZ'], ['vatican', 'VA'],
   ]);
   for (const { region } of phoneRegions()) {
-    const name = display.of(region)?.toLowerCase().replace(/[^a-z]/g, '');
+    const name = display.of(region)?.normalize('NFC').toLowerCase().replace(/[^\p{L}\p{M}]/gu, '');
     if (name && name.length > 2 && !map.has(name)) map.set(name, region);
   }
   names = [...map].sort(([a], [b]) => a.localeCompare(b));
