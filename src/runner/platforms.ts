@@ -68,7 +68,9 @@ export class PlatformPool {
       const cap = rps ? Math.max(1, Math.floor(rps)) : undefined;
       // strict: a sliding window. Fixed windows let up to twice the cap through across a window
       // boundary, which is exactly what a platform's per-second limit counts against us.
-      queue = new PQueue(cap ? { intervalCap: cap, interval: Math.round((1000 * cap) / rps!), strict: true } : {});
+      // A 5% longer window: we count a request when it leaves, the platform when it arrives, and
+      // arrivals bunch up (a first request that opens the connection lands later than the next).
+      queue = new PQueue(cap ? { intervalCap: cap, interval: Math.round((1050 * cap) / rps!), strict: true } : {});
       this.rateQueues.set(account, queue);
     }
     return queue;
