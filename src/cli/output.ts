@@ -23,6 +23,9 @@ export function formatInvocation(r: InvocationResult): string {
   if (r.syncs.length === 0) out.push('no syncs selected');
   else out.push(line(header), ...rows.map(line));
   const notes = r.syncs.filter((s) => s.error || s.audience_created).map(note);
+  for (const s of r.syncs) {
+    if (s.dead_letters > 0 && !s.error) notes.push(`${s.sync}: ${n(s.dead_letters)} dead-lettered member changes are not sent until their data changes (audsync_changes, status dead)`);
+  }
   for (const s of r.syncs) if (s.bytes_estimated !== null) notes.push(`${s.sync}: would scan about ${formatBytes(s.bytes_estimated)}`);
   if (notes.length > 0) out.push('', ...notes);
   out.push('', `${r.command === 'plan' ? 'plan' : 'run'} ${r.status}`);

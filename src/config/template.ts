@@ -54,8 +54,9 @@ export function renderModels(
       }
       if (!parsed.has(part.ref)) {
         if (!allModels.has(part.ref)) {
-          const known = [...allModels].filter((m) => m !== name).join(', ') || 'none';
-          issues.push(model.source.issueAt(part.offset, `model '${name}': ref('${part.ref}') names no model; models: ${known}`));
+          const others = [...allModels].filter((m) => m !== name);
+          const known = others.length > 0 ? `models it can ref: ${others.join(', ')}` : `there is no other model yet; add models/${part.ref}.yml`;
+          issues.push(model.source.issueAt(part.offset, `model '${name}': ref('${part.ref}') names no model; ${known}`));
         }
         ok = false;
         continue;

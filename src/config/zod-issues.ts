@@ -72,6 +72,13 @@ export function validate<S extends z.ZodType>(
 function genericMessage(iss: z.core.$ZodRawIssue): string | undefined {
   switch (iss.code) {
     case 'invalid_type':
+      // YAML reads 1000 and true as a number and a boolean: quoting is the fix.
+      if (iss.expected === 'string' && (typeof iss.input === 'number' || typeof iss.input === 'boolean')) {
+        return `expected a string, got ${describe(iss.input)}; write it in quotes`;
+      }
+      if (iss.expected === 'array' && iss.input !== undefined && !Array.isArray(iss.input)) {
+        return `expected a list, got ${describe(iss.input)}; write it as a list, e.g. [first, second]`;
+      }
       return `expected ${noun(iss.expected)}, got ${describe(iss.input)}`;
     case 'invalid_value':
       return `must be one of: ${iss.values.map(String).join(', ')}`;

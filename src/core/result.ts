@@ -17,6 +17,12 @@ export interface SyncResult {
   duration_ms: number;
   error: string | null;
   // Beyond the contract's minimum: what an operator asks next.
+  /**
+   * Member changes dead-lettered and not retried until their data changes: those that reached
+   * max_attempts in this run, those that can never be sent, and those left from earlier runs.
+   * Any of them makes a run 'partial' (exit 3).
+   */
+  dead_letters: number;
   no_consent: number;
   /** Per identifier kind: values present in the model but invalid under the platform's rule. */
   invalid_by_kind: Record<string, number>;

@@ -4,6 +4,7 @@ import type { RetryPolicy } from '../platforms/delivery/retry.js';
 import type { SqlDialect } from '../warehouse/sql/dialect.js';
 import type { StateTables } from '../warehouse/sql/names.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
+import type { LockTiming } from './lock.js';
 import type { PlatformPool } from './platforms.js';
 
 export interface RunOptions {
@@ -14,6 +15,10 @@ export interface RunOptions {
   logger: Logger;
   /** Overrides for tests and benchmarks; users tune limits in destination files. */
   retry?: Partial<RetryPolicy>;
+  /** --wait: how long to wait for a lock (a sync's, or the DuckDB file's) another run holds; 0 or unset: skip at once. */
+  waitMs?: number;
+  /** Overrides of the lock's expiry and heartbeat, for tests (runner/lock.ts has the defaults). */
+  lock?: Partial<LockTiming>;
 }
 
 export interface RunContext {

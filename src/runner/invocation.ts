@@ -2,6 +2,7 @@
 // Plan runs inside a transaction that is rolled back, so it leaves the warehouse as it found it.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { LockedError } from '../core/errors.js';
 import type { Manifest } from '../core/manifest.js';
 import { overallStatus, type InvocationResult, type SyncResult } from '../core/result.js';
 import { selectSyncs } from '../config/select.js';
@@ -13,7 +14,8 @@ import { startSandbox, sandboxPathFor, type Sandbox } from '../sandbox/index.js'
 import type { RunContext, RunOptions } from './context.js';
 import { materializeModel } from './materialize.js';
 import { PlatformPool } from './platforms.js';
-import { identifiersByModel, prepareSyncs } from './prepare.js';
+import { identifiersByModel, prepareSyncs, signalsByModel } from './prepare.js';
+import { refreshPendingReports } from './reports.js';
 import { migrate } from './state.js';
 import { runSync } from './sync.js';
 
@@ -34,7 +36,13 @@ export async function runInvocation(manifest: Manifest, options: RunOptions): Pr
   const platforms = new PlatformPool(logger, sandbox ? (type) => `${sandbox!.url}${sandboxPathFor(type)}` : undefined);
   const definition = await loadWarehouse(project.target.warehouse.type);
   const { type: _type, ...warehouseConfig } = project.target.warehouse;
-  const warehouse = await definition.connect(warehouseConfig, { projectDir: project.projectDir });
+  const warehouse = await connectWaiting(() => definition.connect(warehouseConfig, { projectDir: project.projectDir }), options, logger).catch(
+    async (error: unknown) => {
+      await platforms.close();
+      await sandbox?.close();
+      throw error;
+    },
+  );
   const dialect = sqlDialect(warehouse.capabilities.dialect);
   const ctx: RunContext = {
     manifest,
@@ -76,15 +84,40 @@ export async function runInvocation(manifest: Manifest, options: RunOptions): Pr
   }
 }
 
+/**
+ * Connects; with --wait, an engine that refuses because another process holds the database (a
+ * DuckDB file is one writer's at a time) is tried again until the wait is over.
+ */
+async function connectWaiting(connect: () => Promise<Warehouse>, options: RunOptions, logger: RunContext['logger']): Promise<Warehouse> {
+  const deadline = Date.now() + (options.waitMs ?? 0);
+  for (let told = false; ; told = true) {
+    try {
+      return await connect();
+    } catch (error) {
+      const left = deadline - Date.now();
+      if (!(error instanceof LockedError) || left <= 0) throw error;
+      if (!told) logger.info({ wait_ms: options.waitMs }, `${error.message}; waiting for it (--wait)`);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(left, 500)));
+    }
+  }
+}
+
 async function runAll(ctx: RunContext, prepared: Awaited<ReturnType<typeof prepareSyncs>>): Promise<SyncResult[]> {
   await migrate(ctx.warehouse, ctx.dialect, ctx.manifest.project.stateSchema);
+  if (ctx.options.command === 'run') {
+    await refreshPendingReports(ctx, prepared.map((p) => p.sync), ctx.manifest.destinations);
+  }
   const nowIso = new Date().toISOString();
   const modelErrors = new Map<string, unknown>();
   const modelBytes = new Map<string, number | undefined>();
+  const signals = signalsByModel(prepared);
   for (const [model, identifiers] of identifiersByModel(prepared.filter((p) => !p.problem))) {
     const def = ctx.manifest.models.find((m) => m.name === model)!;
     try {
-      modelBytes.set(model, (await materializeModel(ctx, def, identifiers, nowIso)).bytesEstimated);
+      const started = performance.now();
+      const counts = await materializeModel(ctx, def, identifiers, nowIso, signals.get(model));
+      modelBytes.set(model, counts.bytesEstimated);
+      ctx.logger.info({ model, rows: counts.rows, duration_ms: Math.round(performance.now() - started) }, 'model materialized');
     } catch (error) {
       modelErrors.set(model, error);
     }

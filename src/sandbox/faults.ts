@@ -1,6 +1,7 @@
 // Fault injection shared by every simulator. Random faults come from a seeded PRNG so a failing run
 // can be repeated; queued faults (failNext) make a test's failure path exact. What a fault looks
 // like on the wire (the throttle body, the header carrying the delay) is each simulator's business.
+import { UsageError } from '../core/errors.js';
 
 export type FaultKind = 'error' | 'throttle' | 'reset' | 'timeout' | 'invalid_token' | 'invalid_payload';
 
@@ -120,4 +121,71 @@ export function mulberry32(seed: number): () => number {
 /** A timer that never keeps the process alive: a closing sandbox must not wait for injected latency. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** The environment variable `startSandbox` (so `audsync sandbox` and `sandbox: true` targets) reads faults from. */
+export const FAULTS_ENV = 'AUDSYNC_SANDBOX_FAULTS';
+
+/** Short names of the env form, and the FaultOptions field each sets. */
+const ENV_KEYS: Record<string, keyof FaultOptions> = {
+  error: 'errorRate',
+  throttle: 'throttleRate',
+  reset: 'resetRate',
+  timeout: 'timeoutRate',
+  timeout_ms: 'timeoutMs',
+  latency: 'latencyMs',
+  seed: 'seed',
+};
+const OPTION_KEYS = new Set<string>(Object.values(ENV_KEYS));
+
+/**
+ * FaultOptions from AUDSYNC_SANDBOX_FAULTS: `error=0.1,throttle=0.1,reset=0.05,timeout=0.05,latency=20,seed=7`
+ * (timeout_ms sets how long a 'timeout' holds the request), or the same as JSON with FaultOptions'
+ * own names: `{"errorRate": 0.1, "latencyMs": 20}`. Undefined when unset or empty. A value that
+ * cannot be read throws, naming the variable and the key: a soak must not run without its faults.
+ */
+export function faultsFromEnv(env: NodeJS.ProcessEnv = process.env): FaultOptions | undefined {
+  const text = env[FAULTS_ENV]?.trim();
+  if (!text) return undefined;
+  const fail = (why: string): never => {
+    throw new UsageError(`${FAULTS_ENV}: ${why}`, {
+      hint: `set it like ${FAULTS_ENV}='error=0.1,throttle=0.1,reset=0.05,timeout=0.05,latency=20,seed=7' (keys: ${Object.keys(ENV_KEYS).join(', ')}), or as JSON with the same keys, or unset it`,
+    });
+  };
+  const options: Record<string, number> = {};
+  if (text.startsWith('{')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return fail('not valid JSON');
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return fail('the JSON must be an object');
+    for (const [key, value] of Object.entries(parsed)) {
+      const field = OPTION_KEYS.has(key) ? key : ENV_KEYS[key];
+      if (!field) return fail(`unknown key '${key}'`);
+      if (typeof value !== 'number' || !Number.isFinite(value)) return fail(`'${key}' must be a number`);
+      options[field] = value;
+    }
+  } else {
+    for (const pair of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+      const [key, raw, extra] = pair.split('=').map((p) => p.trim());
+      if (key === undefined || raw === undefined || extra !== undefined) return fail(`'${pair}' is not key=value`);
+      const field = ENV_KEYS[key] ?? (OPTION_KEYS.has(key) ? (key as keyof FaultOptions) : undefined);
+      if (!field) return fail(`unknown key '${key}'`);
+      const value = Number(raw);
+      if (raw === '' || !Number.isFinite(value)) return fail(`'${key}' must be a number, not '${raw}'`);
+      options[field] = value;
+    }
+  }
+  for (const key of ['latencyMs', 'timeoutMs'] as const) {
+    if (options[key] !== undefined && !(options[key]! >= 0)) fail(`${key === 'latencyMs' ? 'latency' : 'timeout_ms'} must be 0 or more milliseconds`);
+  }
+  const faults = options as FaultOptions;
+  try {
+    new FaultInjector(faults); // checks the rates: each between 0 and 1, together at most 1
+  } catch (error) {
+    fail((error as Error).message.replace(/^faults\./, ''));
+  }
+  return faults;
 }

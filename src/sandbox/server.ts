@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { isLoopbackHost } from '../platforms/http/base-url.js';
 import { DEFAULT_MAX_BODY_BYTES, readBody } from './body.js';
+import { faultsFromEnv, type FaultOptions } from './faults.js';
 import { GoogleSimulator, type GoogleSimulatorOptions } from './google/simulator.js';
 import { MetaSimulator, type MetaSimulatorOptions } from './meta/simulator.js';
 import type { SimReply, Simulator } from './simulator.js';
@@ -20,6 +21,14 @@ export interface SandboxOptions {
   stateFile?: string;
   meta?: MetaSimulatorOptions;
   google?: GoogleSimulatorOptions;
+  /**
+   * Faults for every simulator that sets none of its own (meta.faults, google.faults). Default: read
+   * from AUDSYNC_SANDBOX_FAULTS in `env` (see faults.ts faultsFromEnv), so a sandbox started by
+   * `audsync sandbox` or by a `sandbox: true` target can be made unreliable from the outside.
+   */
+  faults?: FaultOptions;
+  /** Where AUDSYNC_SANDBOX_FAULTS is read from (default process.env). */
+  env?: NodeJS.ProcessEnv;
   /** Bodies above this get HTTP 413 (default 32 MB). */
   maxBodyBytes?: number;
 }
@@ -40,9 +49,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   if (!isLoopbackHost(host)) throw new Error(`the sandbox listens on loopback only (127.0.0.1, ::1, localhost), not '${host}'`);
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
 
+  const faults = options.faults ?? faultsFromEnv(options.env ?? process.env);
   let stateFile: StateFile | undefined;
-  const meta = new MetaSimulator(options.meta, () => stateFile?.changed());
-  const google = new GoogleSimulator(options.google, () => stateFile?.changed());
+  const meta = new MetaSimulator({ ...options.meta, faults: options.meta?.faults ?? faults }, () => stateFile?.changed());
+  const google = new GoogleSimulator({ ...options.google, faults: options.google?.faults ?? faults }, () => stateFile?.changed());
   const simulators: Record<SandboxPlatform, Simulator> = { meta, google };
   if (options.stateFile) {
     stateFile = new StateFile(options.stateFile, () => ({ meta: meta.snapshot(), google: google.snapshot() }));

@@ -33,7 +33,7 @@ describe('destination files', () => {
     const text = META_YML.replace('ad_account_id: act_1234567890', 'ad_account_id: 1234567890') + 'timeout_ms: fast\nlimits: { concurrency: 100 }\n';
     const issues = await loadIssues(await withMeta(text));
     expect(issues).toEqual([
-      { file: FILE, path: 'ad_account_id', line: 3, column: 16, message: 'expected a string, got a whole number' },
+      { file: FILE, path: 'ad_account_id', line: 3, column: 16, message: 'expected a string, got a whole number; write it in quotes' },
       { file: FILE, path: 'timeout_ms', line: 6, column: 13, message: 'expected a number, got a string' },
       { file: FILE, path: 'limits.concurrency', line: 7, column: 24, message: 'must be at most 64' },
     ]);

@@ -33,7 +33,7 @@ describe('model files', () => {
     const text = PURCHASERS_YML.replace('tags: [ecommerce, suppression]', 'tags: ecommerce').replace('mode: add_only', 'mode: replace\n    max_attempts: 0');
     const issues = await loadIssues(await withPurchasers(text));
     expect(issues).toEqual([
-      { file: FILE, path: 'tags', line: 2, column: 7, message: 'expected a list, got a string' },
+      { file: FILE, path: 'tags', line: 2, column: 7, message: 'expected a list, got a string; write it as a list, e.g. [first, second]' },
       { file: FILE, path: 'syncs.1.mode', line: 15, column: 11, message: 'must be one of: mirror, add_only' },
       { file: FILE, path: 'syncs.1.max_attempts', line: 16, column: 19, message: 'must be at least 1' },
     ]);

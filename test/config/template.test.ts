@@ -52,7 +52,7 @@ describe('model SQL templating', () => {
   it('reports a ref to a model that does not exist', async () => {
     const issues = await loadIssues(await writeProject({ [SQL_FILE]: PURCHASERS_SQL.replace("ref('customers')", "ref('custmers')") }));
     expect(issues).toEqual([
-      { file: SQL_FILE, path: '', line: 2, column: 6, message: "model 'recent_purchasers': ref('custmers') names no model; models: customers" },
+      { file: SQL_FILE, path: '', line: 2, column: 6, message: "model 'recent_purchasers': ref('custmers') names no model; models it can ref: customers" },
     ]);
   });
 

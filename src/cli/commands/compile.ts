@@ -31,7 +31,7 @@ export function registerCompile(program: Command): void {
           out.push(`-- sync ${p.sync.id}: ${p.problem.message}`, '');
           continue;
         }
-        out.push(`-- sync ${p.sync.id}: member delta`, deltaSql(d, p.spec, t.snapshots) + ';', '');
+        out.push(`-- sync ${p.sync.id}: member delta`, deltaSql(d, p.spec, t.snapshots, t.retries) + ';', '');
         out.push(`-- sync ${p.sync.id}: rows to send`, partsSql(d, p.spec, t.snapshots) + ';', '');
       }
       process.stdout.write(out.join('\n'));

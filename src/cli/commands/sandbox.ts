@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { startSandbox } from '../../sandbox/index.js';
+import { FAULTS_ENV, faultsFromEnv } from '../../sandbox/faults.js';
 import { UsageError } from '../../core/errors.js';
 
 export function registerSandbox(program: Command): void {
@@ -11,8 +12,12 @@ export function registerSandbox(program: Command): void {
     .action(async (flags: { port: string; stateFile?: string }) => {
       const port = Number(flags.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not '${flags.port}'`);
-      const sandbox = await startSandbox({ port, stateFile: flags.stateFile });
-      process.stdout.write(`audsync sandbox listening on ${sandbox.url}\n  meta_custom_audiences: api_base_url: ${sandbox.urlFor('meta')}\n`);
+      const faults = faultsFromEnv();
+      const sandbox = await startSandbox({ port, stateFile: flags.stateFile, faults });
+      process.stdout.write(
+        `audsync sandbox listening on ${sandbox.url}\n  meta_custom_audiences: api_base_url: ${sandbox.urlFor('meta')}\n  google_customer_match: api_base_url: ${sandbox.urlFor('google')}\n`,
+      );
+      if (faults) process.stdout.write(`  faults from ${FAULTS_ENV}: ${JSON.stringify(faults)}\n`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);

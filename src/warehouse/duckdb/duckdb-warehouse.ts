@@ -1,6 +1,6 @@
 // Embedded DuckDB. One instance per run; the main connection carries the run's temp tables,
 // transactions and streams, a second connection appends delivery outcomes while a stream is open
-// (a new statement on a connection would cancel its open stream).
+// (a new statement on a connection would cancel its open stream), and a third extends locks.
 import { readFileSync } from 'node:fs';
 import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
@@ -22,6 +22,7 @@ export const duckdbCapabilities: WarehouseCapabilities = {
 export class DuckDbWarehouse implements Warehouse {
   readonly capabilities = duckdbCapabilities;
   private writer: DuckDBConnection | undefined;
+  private aside: Promise<DuckDBConnection> | undefined;
   catalog: string | undefined;
   private inTransaction = false;
 
@@ -33,7 +34,15 @@ export class DuckDbWarehouse implements Warehouse {
 
   static async open(config: DuckDbConfig, context: WarehouseContext): Promise<DuckDbWarehouse> {
     const path = config.path === ':memory:' ? ':memory:' : resolve(context.projectDir, config.path);
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') {
+      try {
+        mkdirSync(dirname(path), { recursive: true });
+      } catch (error) {
+        throw new WarehouseError('duckdb', `cannot open ${config.path}: its folder cannot be created (${(error as NodeJS.ErrnoException).code ?? errorMessage(error)})`, {
+          hint: 'path is relative to the project dir; point it at a folder audsync can create and write to',
+        });
+      }
+    }
     const options: Record<string, string> = {};
     if (config.memory_limit) options.memory_limit = config.memory_limit;
     if (config.threads) options.threads = String(config.threads);
@@ -44,7 +53,7 @@ export class DuckDbWarehouse implements Warehouse {
       const message = errorMessage(error);
       if (/lock/i.test(message)) {
         throw new LockedError(`the DuckDB file ${config.path} is in use by another process`, {
-          hint: 'another audsync run (or a DuckDB client) has it open; wait for it to finish',
+          hint: 'another audsync run (or a DuckDB client) has it open; wait for it to finish, or run with --wait',
         });
       }
       throw new WarehouseError('duckdb', `cannot open ${config.path}: ${message}`);
@@ -136,7 +145,17 @@ export class DuckDbWarehouse implements Warehouse {
     }
   }
 
+  /** On a connection of its own, so it never waits behind (or joins) the writer's or main's work. */
+  async executeAside(sql: string): Promise<void> {
+    this.aside ??= this.instance.connect().then(async (connection) => {
+      await this.prepare(connection);
+      return connection;
+    });
+    await this.run(await this.aside, sql);
+  }
+
   async close(): Promise<void> {
+    (await this.aside?.catch(() => undefined))?.closeSync();
     this.writer?.closeSync();
     this.main.closeSync();
     this.instance.closeSync();
