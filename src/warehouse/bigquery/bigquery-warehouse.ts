@@ -11,6 +11,7 @@ import { bigqueryError } from './errors.js';
 import { pages } from './pages.js';
 import { Session } from './session.js';
 import { toJs } from './values.js';
+import { inTransaction, type TransactionState } from '../transaction.js';
 
 export const bigqueryCapabilities: WarehouseCapabilities = {
   dialect: 'bigquery',
@@ -32,7 +33,7 @@ export class BigQueryWarehouse implements Warehouse {
   /** The project: state tables are written `project`.`dataset`.table. */
   readonly catalog: string;
   private readonly session: Session;
-  private inTransaction = false;
+  private readonly tx: TransactionState = { open: false };
   private readonly paramTypes = new Map<string, Map<string, string>>();
 
   constructor(client: BigQueryClient, config: BigQueryConfig) {
@@ -99,22 +100,8 @@ export class BigQueryWarehouse implements Warehouse {
     yield* pages(source);
   }
 
-  async transaction<T>(work: (tx: Warehouse) => Promise<T>): Promise<T> {
-    // Nested work joins the open transaction.
-    if (this.inTransaction) return work(this);
-    await this.execute('BEGIN TRANSACTION');
-    this.inTransaction = true;
-    try {
-      const result = await work(this);
-      await this.execute('COMMIT TRANSACTION');
-      return result;
-    } catch (error) {
-      // A failed statement may already have ended the transaction; then ROLLBACK fails, harmlessly.
-      await this.execute('ROLLBACK TRANSACTION').catch(() => undefined);
-      throw error;
-    } finally {
-      this.inTransaction = false;
-    }
+  transaction<T>(work: (tx: Warehouse) => Promise<T>): Promise<T> {
+    return inTransaction(this.tx, (sql) => this.execute(sql), { begin: 'BEGIN TRANSACTION', commit: 'COMMIT TRANSACTION', rollback: 'ROLLBACK TRANSACTION' }, () => work(this));
   }
 
   /** DML INSERT, not the streaming API: streamed rows cannot be updated or deleted for a while. */

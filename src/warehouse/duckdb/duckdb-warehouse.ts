@@ -10,6 +10,7 @@ import { scrubEngineMessage } from '../scrub.js';
 import type { Row, Warehouse, WarehouseCapabilities, WarehouseContext } from '../warehouse.js';
 import type { DuckDbConfig } from './config.js';
 import { toJs } from './values.js';
+import { inTransaction, type TransactionState } from '../transaction.js';
 
 export const duckdbCapabilities: WarehouseCapabilities = {
   dialect: 'duckdb',
@@ -24,7 +25,7 @@ export class DuckDbWarehouse implements Warehouse {
   private writer: DuckDBConnection | undefined;
   private aside: Promise<DuckDBConnection> | undefined;
   catalog: string | undefined;
-  private inTransaction = false;
+  private readonly tx: TransactionState = { open: false };
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -111,22 +112,8 @@ export class DuckDbWarehouse implements Warehouse {
     }
   }
 
-  async transaction<T>(work: (tx: Warehouse) => Promise<T>): Promise<T> {
-    // Nested work joins the open transaction: plan wraps everything, migrations included, in one
-    // transaction it rolls back.
-    if (this.inTransaction) return work(this);
-    await this.execute('BEGIN TRANSACTION');
-    this.inTransaction = true;
-    try {
-      const result = await work(this);
-      await this.execute('COMMIT');
-      return result;
-    } catch (error) {
-      await this.main.run('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      this.inTransaction = false;
-    }
+  transaction<T>(work: (tx: Warehouse) => Promise<T>): Promise<T> {
+    return inTransaction(this.tx, (sql) => this.execute(sql), { begin: 'BEGIN TRANSACTION', commit: 'COMMIT', rollback: 'ROLLBACK' }, () => work(this));
   }
 
   async insertRows(table: string, rows: Row[]): Promise<void> {

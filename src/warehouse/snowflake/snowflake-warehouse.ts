@@ -9,6 +9,7 @@ import { connectSnowflake, type SnowflakeConnection, type SnowflakeStatement } f
 import type { SnowflakeConfig } from './config.js';
 import { snowflakeError } from './errors.js';
 import { columnName, toBind, toJs } from './values.js';
+import { inTransaction, type TransactionState } from '../transaction.js';
 
 export const snowflakeCapabilities: WarehouseCapabilities = {
   dialect: 'snowflake',
@@ -29,7 +30,7 @@ export class SnowflakeWarehouse implements Warehouse {
   readonly capabilities = snowflakeCapabilities;
   /** The configured database: state tables are written database.schema.table. */
   readonly catalog: string;
-  private inTransaction = false;
+  private readonly tx: TransactionState = { open: false };
 
   constructor(
     private readonly connection: SnowflakeConnection,
@@ -83,21 +84,8 @@ export class SnowflakeWarehouse implements Warehouse {
     if (chunk.length > 0) yield chunk;
   }
 
-  async transaction<T>(work: (tx: Warehouse) => Promise<T>): Promise<T> {
-    // Nested work joins the open transaction.
-    if (this.inTransaction) return work(this);
-    await this.execute('BEGIN');
-    this.inTransaction = true;
-    try {
-      const result = await work(this);
-      await this.execute('COMMIT');
-      return result;
-    } catch (error) {
-      await this.execute('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      this.inTransaction = false;
-    }
+  transaction<T>(work: (tx: Warehouse) => Promise<T>): Promise<T> {
+    return inTransaction(this.tx, (sql) => this.execute(sql), { begin: 'BEGIN', commit: 'COMMIT', rollback: 'ROLLBACK' }, () => work(this));
   }
 
   /** One INSERT per chunk with array binds: the SDK sends every row's values with the statement. */
