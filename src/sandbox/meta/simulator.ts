@@ -23,6 +23,8 @@ export interface MetaSimulatorOptions {
   rateLimit?: RateLimitOptions;
   /** Apply to the users endpoints (add, remove, replace) only. */
   faults?: FaultOptions;
+  /** Count the values each audience receives instead of keeping them (benchmarks); see MetaState. */
+  countMembersOnly?: boolean;
 }
 
 export interface MetaAudienceInfo {
@@ -34,7 +36,7 @@ export interface MetaAudienceInfo {
 const LOG_SIZE = 1000;
 
 export class MetaSimulator implements Simulator {
-  private readonly state = new MetaState();
+  private readonly state: MetaState;
   private readonly faults: FaultInjector;
   private readonly limiter: AccountRateLimiter;
   private readonly env: MetaEnv;
@@ -46,6 +48,7 @@ export class MetaSimulator implements Simulator {
     options: MetaSimulatorOptions = {},
     private readonly onChange: () => void = () => undefined,
   ) {
+    this.state = new MetaState({ countOnly: options.countMembersOnly });
     this.faults = new FaultInjector(options.faults);
     this.limiter = new AccountRateLimiter(options.rateLimit);
     this.env = {

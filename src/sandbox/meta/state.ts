@@ -9,6 +9,8 @@ export interface MetaAudience {
   description?: string;
   customerFileSource?: string;
   members: Map<string, Set<string>>;
+  /** Count-only mode (benchmarks): values received per schema key, adds minus removes, not distinct. */
+  counts?: Map<string, number>;
 }
 
 interface SavedAudience {
@@ -28,6 +30,7 @@ interface SavedState {
 interface ReplaceSession {
   sessionId: string;
   staged: Map<string, Set<string>>;
+  counts?: Map<string, number>; // countOnly
 }
 
 // Ids are numeric strings like Meta's, and deterministic so tests and demos read the same each run.
@@ -38,6 +41,13 @@ export class MetaState {
   private readonly byId = new Map<string, MetaAudience>();
   private readonly replaceSessions = new Map<string, ReplaceSession>();
   private nextId = FIRST_ID;
+
+  /**
+   * countOnly: audiences count the values they receive instead of keeping them, so a benchmark can
+   * send ten million members without the simulator holding gigabytes of hashes. members() is then
+   * empty and the approximate count is the largest key's count.
+   */
+  constructor(private readonly options: { countOnly?: boolean } = {}) {}
 
   create(fields: Omit<MetaAudience, 'id' | 'members'>): MetaAudience {
     const audience: MetaAudience = { ...fields, id: String(this.nextId++), members: new Map() };
@@ -55,10 +65,12 @@ export class MetaState {
   }
 
   add(audience: MetaAudience, keys: string[], rows: string[][]): void {
+    if (this.options.countOnly) return countRows((audience.counts ??= new Map()), keys, rows, 1);
     addRows(audience.members, keys, rows);
   }
 
   remove(audience: MetaAudience, keys: string[], rows: string[][]): void {
+    if (this.options.countOnly) return countRows((audience.counts ??= new Map()), keys, rows, -1);
     for (const row of rows) {
       row.forEach((value, i) => {
         if (value !== '') audience.members.get(keys[i]!)?.delete(value);
@@ -76,9 +88,11 @@ export class MetaState {
       session = { sessionId, staged: new Map() };
       this.replaceSessions.set(audience.id, session);
     }
-    addRows(session.staged, keys, rows);
+    if (this.options.countOnly) countRows((session.counts ??= new Map()), keys, rows, 1);
+    else addRows(session.staged, keys, rows);
     if (last) {
-      audience.members = session.staged;
+      if (this.options.countOnly) audience.counts = session.counts ?? new Map();
+      else audience.members = session.staged;
       this.replaceSessions.delete(audience.id);
     }
   }
@@ -86,6 +100,7 @@ export class MetaState {
   /** Meta reports a lower bound; we report the largest key's set, which is what a perfect match would give. */
   approximateCount(audience: MetaAudience): number {
     let max = 0;
+    for (const n of audience.counts?.values() ?? []) max = Math.max(max, n);
     for (const values of audience.members.values()) max = Math.max(max, values.size);
     return max;
   }
@@ -130,4 +145,12 @@ function addRows(target: Map<string, Set<string>>, keys: string[], rows: string[
       values.add(value);
     });
   }
+}
+
+function countRows(counts: Map<string, number>, keys: string[], rows: string[][], sign: 1 | -1): void {
+  keys.forEach((key, i) => {
+    let n = 0;
+    for (const row of rows) if (row[i] !== '') n++;
+    counts.set(key, Math.max(0, (counts.get(key) ?? 0) + sign * n));
+  });
 }

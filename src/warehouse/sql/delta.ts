@@ -43,7 +43,7 @@ function snapshotCte(d: SqlDialect, spec: SyncSqlSpec, snapshots: string): strin
 }
 
 /** Members eligible for this sync: consented, not held out, with at least one valid match identifier. */
-function eligibleCte(d: SqlDialect, spec: SyncSqlSpec): string {
+function eligibleCte(d: SqlDialect, spec: SyncSqlSpec, name = 'cand'): string {
   const n = (kind: IdentifierKind, rule: IdentifierRule) => d.quoteIdent(normalizedColumn(kind, rule.normalizer));
   const values = spec.identifiers.map((i) => `${n(i.kind, i.rule)} AS n_${i.kind}`);
   // The rule is part of the fingerprint, so changing how a kind is normalized or encoded re-sends it.
@@ -54,7 +54,7 @@ function eligibleCte(d: SqlDialect, spec: SyncSqlSpec): string {
     ...(spec.signals ?? []).flatMap((sig) => [literal(d, `consent:${sig}`), d.quoteIdent(signalColumn(sig))]),
   ];
   const anyMatch = spec.identifiers.filter((i) => i.rule.role === 'match').map((i) => `${n(i.kind, i.rule)} IS NOT NULL`);
-  return `cand AS (
+  return `${name} AS (
   SELECT member_key, source_updated_at, ${[...values, ...signals].join(', ')}, ${d.hash64(fingerprintParts)} AS fingerprint
   FROM ${d.quoteIdent(scratch.candidate(spec.model))}
   WHERE consented AND NOT held_out AND member_key IS NOT NULL AND (${anyMatch.join(' OR ') || 'FALSE'})
@@ -109,18 +109,29 @@ export function deltaSql(d: SqlDialect, spec: SyncSqlSpec, snapshots: string, re
     ? `,\ndead AS (SELECT member_key, fingerprint FROM ${retries} WHERE sync_id = ${literal(d, spec.syncId)} AND attempts >= ${literal(d, spec.maxAttempts!)})`
     : '';
   const deadJoin = deadLetters ? '\nLEFT JOIN dead dd ON dd.member_key = coalesce(c.member_key, s.member_key)' : '';
-  const deadFlag = deadLetters ? `(dd.member_key IS NOT NULL AND ${sameFingerprint('dd.fingerprint', 'c.fingerprint')})` : 'FALSE';
+  const deadFlag = deadLetters ? `(dd.member_key IS NOT NULL AND ${sameFingerprint('dd.fingerprint', 'k.fingerprint')})` : 'FALSE';
+  // The join that finds what changed carries keys and fingerprints only; the wide columns (new values,
+  // the snapshot's hashes) are fetched for the changed members alone: joining the full rows spilled
+  // gigabytes of hashes at 10M members (bench/). Each CTE is read once, so none is materialized whole.
   return d.createTempTableAs(
     scratch.delta(spec.index),
     `WITH ${snapshotCte(d, spec, snapshots)},
-${eligibleCte(d, spec)}${deadCte}
-SELECT coalesce(c.member_key, s.member_key) AS member_key,
+${eligibleCte(d, spec)}${deadCte},
+${eligibleCte(d, spec, 'cand_keys')},
+snap_keys AS (SELECT member_key, fingerprint FROM ${snapshots} WHERE ${spec.freshStart ? 'FALSE' : `sync_id = ${literal(d, spec.syncId)}`}),
+changed AS (
+  SELECT coalesce(c.member_key, s.member_key) AS member_key, c.fingerprint
+  FROM cand_keys c FULL OUTER JOIN snap_keys s ON s.member_key = c.member_key
+  WHERE (s.member_key IS NULL OR ${mirror ? 'c.member_key IS NULL OR ' : ''}c.fingerprint <> s.fingerprint${spec.resendAll ? ' OR TRUE' : ''})${mirror ? '' : '\n    AND c.member_key IS NOT NULL'}
+)
+SELECT k.member_key,
   CASE WHEN s.member_key IS NULL THEN 'add' WHEN c.member_key IS NULL THEN 'remove' ELSE 'change' END AS op,
-  c.fingerprint, c.source_updated_at, s.first_synced_at,
+  k.fingerprint, c.source_updated_at, s.first_synced_at,
   ${[...values, ...(spec.signals ?? []).map((sig) => `c.sig_${sig} AS new_sig_${sig}`)].join(',\n  ')},
   ${deadFlag} AS dead_lettered
-FROM cand c FULL OUTER JOIN snap s ON s.member_key = c.member_key${recover}${deadJoin}
-WHERE (s.member_key IS NULL OR ${mirror ? 'c.member_key IS NULL OR ' : ''}c.fingerprint <> s.fingerprint${spec.resendAll ? ' OR TRUE' : ''})${mirror ? '' : '\n  AND c.member_key IS NOT NULL'}`,
+FROM changed k
+LEFT JOIN cand c ON c.member_key = k.member_key
+LEFT JOIN snap s ON s.member_key = k.member_key${recover}${deadJoin}`,
   );
 }
 
@@ -144,16 +155,23 @@ export function partsSql(d: SqlDialect, spec: SyncSqlSpec, snapshots: string): s
   const matches = matchKinds(spec);
   const delta = d.quoteIdent(scratch.delta(spec.index));
   // Dead-lettered members send nothing: the platform keeps what their snapshot rows say it holds.
-  const ctes: string[] = [snapshotCte(d, spec, snapshots), `dl AS (SELECT * FROM ${delta} WHERE NOT dead_lettered)`];
+  // The delta and the snapshot are read in place, never as CTEs: an engine may materialize a CTE read
+  // more than once (DuckDB does), which copied the whole snapshot, hashes and all (bench/).
+  const dl = `(SELECT * FROM ${delta} WHERE NOT dead_lettered)`;
+  const snap = (cols: string) => `(SELECT member_key, ${cols} FROM ${snapshots} WHERE ${spec.freshStart ? 'FALSE' : `sync_id = ${literal(d, spec.syncId)}`})`;
+  const ctes: string[] = [];
   for (const k of matches) {
     const col = snapshotColumn(k);
-    ctes.push(`before_${k} AS (SELECT DISTINCT ${col} AS v FROM snap WHERE ${col} IS NOT NULL)`);
+    // Reference counts are needed only for the values this delta adds (before) or removes (after),
+    // so only those are looked up in the snapshot, not every value it holds.
+    ctes.push(`before_${k} AS (SELECT DISTINCT s.${col} AS v FROM ${snap(col)} s WHERE s.${col} IN (SELECT newh_${k} FROM ${dl} n))`);
     // DISTINCT over UNION ALL: BigQuery has no bare UNION, Snowflake no UNION DISTINCT.
     ctes.push(`after_${k} AS (
   SELECT DISTINCT v FROM (
-    SELECT s.${col} AS v FROM snap s LEFT JOIN dl ON dl.member_key = s.member_key WHERE dl.member_key IS NULL AND s.${col} IS NOT NULL
+    SELECT s.${col} AS v FROM ${snap(col)} s LEFT JOIN ${dl} dl ON dl.member_key = s.member_key
+    WHERE dl.member_key IS NULL AND s.${col} IN (SELECT oldh_${k} FROM ${dl} o)
     UNION ALL
-    SELECT newh_${k} AS v FROM dl WHERE newh_${k} IS NOT NULL
+    SELECT newh_${k} AS v FROM ${dl} dl WHERE newh_${k} IN (SELECT oldh_${k} FROM ${dl} o)
   ) u
 )`);
   }
@@ -161,7 +179,7 @@ export function partsSql(d: SqlDialect, spec: SyncSqlSpec, snapshots: string): s
   const anyNew = matches.map((k) => `(dl.newh_${k} IS NOT NULL AND b_${k}.v IS NULL)`).join(' OR ');
   ctes.push(`adds AS (
   SELECT dl.member_key, 'add' AS op, ${kinds.map((k) => `dl.new_${k} AS ${k}`).join(', ')}${sigs.map((c) => `, dl.new_${c} AS ${c}`).join('')}
-  FROM dl
+  FROM ${dl} dl
   ${addJoins}
   WHERE dl.op IN ('add', 'change') AND (${spec.resendAll ? 'TRUE' : anyNew || 'FALSE'}${consentChange})
 )`);
@@ -174,7 +192,7 @@ export function partsSql(d: SqlDialect, spec: SyncSqlSpec, snapshots: string): s
     const anySendable = matches.map((k) => `(${orphan(k)} AND dl.old_${k} IS NOT NULL)`).join(' OR ') || 'FALSE';
     ctes.push(`orphans AS (
   SELECT dl.member_key, dl.op AS member_op, ${removeValues.join(', ')}, ${anySendable} AS sendable
-  FROM dl
+  FROM ${dl} dl
   ${removeJoins}
   WHERE dl.op IN ('remove', 'change') AND (${anyOrphan})
 )`);

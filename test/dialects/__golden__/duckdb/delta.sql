@@ -4,10 +4,21 @@ cand AS (
   SELECT member_key, source_updated_at, "n_email__email" AS n_email, "n_phone__phone_digits" AS n_phone, "n_first_name__name" AS n_first_name, "n_last_name__name" AS n_last_name, "n_zip__zip" AS n_zip, "n_country__country_lower" AS n_country, "n_maid__maid" AS n_maid, "n_external_id__trimmed" AS n_external_id, CAST(hash('email:email:sha256', "n_email__email", 'phone:phone_digits:sha256', "n_phone__phone_digits", 'first_name:name:sha256', "n_first_name__name", 'last_name:name:sha256', "n_last_name__name", 'zip:zip:sha256', "n_zip__zip", 'country:country_lower:sha256', "n_country__country_lower", 'maid:maid:plain', "n_maid__maid", 'external_id:trimmed:plain', "n_external_id__trimmed") >> 1 AS BIGINT) AS fingerprint
   FROM "_audsync_candidate_buyers"
   WHERE consented AND NOT held_out AND member_key IS NOT NULL AND ("n_email__email" IS NOT NULL OR "n_phone__phone_digits" IS NOT NULL OR "n_maid__maid" IS NOT NULL OR "n_external_id__trimmed" IS NOT NULL)
+),
+cand_keys AS (
+  SELECT member_key, source_updated_at, "n_email__email" AS n_email, "n_phone__phone_digits" AS n_phone, "n_first_name__name" AS n_first_name, "n_last_name__name" AS n_last_name, "n_zip__zip" AS n_zip, "n_country__country_lower" AS n_country, "n_maid__maid" AS n_maid, "n_external_id__trimmed" AS n_external_id, CAST(hash('email:email:sha256', "n_email__email", 'phone:phone_digits:sha256', "n_phone__phone_digits", 'first_name:name:sha256', "n_first_name__name", 'last_name:name:sha256', "n_last_name__name", 'zip:zip:sha256', "n_zip__zip", 'country:country_lower:sha256', "n_country__country_lower", 'maid:maid:plain', "n_maid__maid", 'external_id:trimmed:plain', "n_external_id__trimmed") >> 1 AS BIGINT) AS fingerprint
+  FROM "_audsync_candidate_buyers"
+  WHERE consented AND NOT held_out AND member_key IS NOT NULL AND ("n_email__email" IS NOT NULL OR "n_phone__phone_digits" IS NOT NULL OR "n_maid__maid" IS NOT NULL OR "n_external_id__trimmed" IS NOT NULL)
+),
+snap_keys AS (SELECT member_key, fingerprint FROM "audsync"."audsync".audsync_snapshots WHERE sync_id = 'buyers__meta'),
+changed AS (
+  SELECT coalesce(c.member_key, s.member_key) AS member_key, c.fingerprint
+  FROM cand_keys c FULL OUTER JOIN snap_keys s ON s.member_key = c.member_key
+  WHERE (s.member_key IS NULL OR c.member_key IS NULL OR c.fingerprint <> s.fingerprint)
 )
-SELECT coalesce(c.member_key, s.member_key) AS member_key,
+SELECT k.member_key,
   CASE WHEN s.member_key IS NULL THEN 'add' WHEN c.member_key IS NULL THEN 'remove' ELSE 'change' END AS op,
-  c.fingerprint, c.source_updated_at, s.first_synced_at,
+  k.fingerprint, c.source_updated_at, s.first_synced_at,
   CASE WHEN regexp_full_match(c.n_email, '[0-9a-f]{64}') THEN c.n_email ELSE sha256(c.n_email) END AS new_email,
   CASE WHEN regexp_full_match(c.n_email, '[0-9a-f]{64}') THEN c.n_email ELSE sha256(c.n_email) END AS newh_email,
   s.email_hash AS oldh_email,
@@ -41,6 +52,7 @@ SELECT coalesce(c.member_key, s.member_key) AS member_key,
   s.external_id_hash AS oldh_external_id,
   CASE WHEN sha256(f."n_external_id__trimmed") = s.external_id_hash THEN f."n_external_id__trimmed" END AS old_external_id,
   FALSE AS dead_lettered
-FROM cand c FULL OUTER JOIN snap s ON s.member_key = c.member_key
-LEFT JOIN "_audsync_candidate_buyers" f ON f.member_key = s.member_key
-WHERE (s.member_key IS NULL OR c.member_key IS NULL OR c.fingerprint <> s.fingerprint);
+FROM changed k
+LEFT JOIN cand c ON c.member_key = k.member_key
+LEFT JOIN snap s ON s.member_key = k.member_key
+LEFT JOIN "_audsync_candidate_buyers" f ON f.member_key = s.member_key;

@@ -1,41 +1,43 @@
 CREATE OR REPLACE TEMP TABLE "_audsync_parts_0" AS
-WITH snap AS (SELECT member_key, fingerprint, first_synced_at, email_hash, phone_hash, first_name_hash, last_name_hash, zip_hash, country_hash, maid_hash, external_id_hash FROM "audsync"."audsync".audsync_snapshots WHERE sync_id = 'buyers__meta'),
-dl AS (SELECT * FROM "_audsync_delta_0" WHERE NOT dead_lettered),
-before_email AS (SELECT DISTINCT email_hash AS v FROM snap WHERE email_hash IS NOT NULL),
+WITH before_email AS (SELECT DISTINCT s.email_hash AS v FROM (SELECT member_key, email_hash FROM "audsync"."audsync".audsync_snapshots WHERE sync_id = 'buyers__meta') s WHERE s.email_hash IN (SELECT newh_email FROM (SELECT * FROM "_audsync_delta_0" WHERE NOT dead_lettered) n)),
 after_email AS (
   SELECT DISTINCT v FROM (
-    SELECT s.email_hash AS v FROM snap s LEFT JOIN dl ON dl.member_key = s.member_key WHERE dl.member_key IS NULL AND s.email_hash IS NOT NULL
+    SELECT s.email_hash AS v FROM (SELECT member_key, email_hash FROM "audsync"."audsync".audsync_snapshots WHERE sync_id = 'buyers__meta') s LEFT JOIN (SELECT * FROM "_audsync_delta_0" WHERE NOT dead_lettered) dl ON dl.member_key = s.member_key
+    WHERE dl.member_key IS NULL AND s.email_hash IN (SELECT oldh_email FROM (SELECT * FROM "_audsync_delta_0" WHERE NOT dead_lettered) o)
     UNION ALL
-    SELECT newh_email AS v FROM dl WHERE newh_email IS NOT NULL
+    SELECT newh_email AS v FROM (SELECT * FROM "_audsync_delta_0" WHERE NOT dead_lettered) dl WHERE newh_email IN (SELECT oldh_email FROM (SELECT * FROM "_audsync_delta_0" WHERE NOT dead_lettered) o)
   ) u
 ),
-before_phone AS (SELECT DISTINCT phone_hash AS v FROM snap WHERE phone_hash IS NOT NULL),
+before_phone AS (SELECT DISTINCT s.phone_hash AS v FROM (SELECT member_key, phone_hash FROM "audsync"."audsync".audsync_snapshots WHERE sync_id = 'buyers__meta') s WHERE s.phone_hash IN (SELECT newh_phone FROM (SELECT * FROM "_audsync_delta_0" WHERE NOT dead_lettered) n)),
 after_phone AS (
   SELECT DISTINCT v FROM (
-    SELECT s.phone_hash AS v FROM snap s LEFT JOIN dl ON dl.member_key = s.member_key WHERE dl.member_key IS NULL AND s.phone_hash IS NOT NULL
+    SELECT s.phone_hash AS v FROM (SELECT member_key, phone_hash FROM "audsync"."audsync".audsync_snapshots WHERE sync_id = 'buyers__meta') s LEFT JOIN (SELECT * FROM "_audsync_delta_0" WHERE NOT dead_lettered) dl ON dl.member_key = s.member_key
+    WHERE dl.member_key IS NULL AND s.phone_hash IN (SELECT oldh_phone FROM (SELECT * FROM "_audsync_delta_0" WHERE NOT dead_lettered) o)
     UNION ALL
-    SELECT newh_phone AS v FROM dl WHERE newh_phone IS NOT NULL
+    SELECT newh_phone AS v FROM (SELECT * FROM "_audsync_delta_0" WHERE NOT dead_lettered) dl WHERE newh_phone IN (SELECT oldh_phone FROM (SELECT * FROM "_audsync_delta_0" WHERE NOT dead_lettered) o)
   ) u
 ),
-before_maid AS (SELECT DISTINCT maid_hash AS v FROM snap WHERE maid_hash IS NOT NULL),
+before_maid AS (SELECT DISTINCT s.maid_hash AS v FROM (SELECT member_key, maid_hash FROM "audsync"."audsync".audsync_snapshots WHERE sync_id = 'buyers__meta') s WHERE s.maid_hash IN (SELECT newh_maid FROM (SELECT * FROM "_audsync_delta_0" WHERE NOT dead_lettered) n)),
 after_maid AS (
   SELECT DISTINCT v FROM (
-    SELECT s.maid_hash AS v FROM snap s LEFT JOIN dl ON dl.member_key = s.member_key WHERE dl.member_key IS NULL AND s.maid_hash IS NOT NULL
+    SELECT s.maid_hash AS v FROM (SELECT member_key, maid_hash FROM "audsync"."audsync".audsync_snapshots WHERE sync_id = 'buyers__meta') s LEFT JOIN (SELECT * FROM "_audsync_delta_0" WHERE NOT dead_lettered) dl ON dl.member_key = s.member_key
+    WHERE dl.member_key IS NULL AND s.maid_hash IN (SELECT oldh_maid FROM (SELECT * FROM "_audsync_delta_0" WHERE NOT dead_lettered) o)
     UNION ALL
-    SELECT newh_maid AS v FROM dl WHERE newh_maid IS NOT NULL
+    SELECT newh_maid AS v FROM (SELECT * FROM "_audsync_delta_0" WHERE NOT dead_lettered) dl WHERE newh_maid IN (SELECT oldh_maid FROM (SELECT * FROM "_audsync_delta_0" WHERE NOT dead_lettered) o)
   ) u
 ),
-before_external_id AS (SELECT DISTINCT external_id_hash AS v FROM snap WHERE external_id_hash IS NOT NULL),
+before_external_id AS (SELECT DISTINCT s.external_id_hash AS v FROM (SELECT member_key, external_id_hash FROM "audsync"."audsync".audsync_snapshots WHERE sync_id = 'buyers__meta') s WHERE s.external_id_hash IN (SELECT newh_external_id FROM (SELECT * FROM "_audsync_delta_0" WHERE NOT dead_lettered) n)),
 after_external_id AS (
   SELECT DISTINCT v FROM (
-    SELECT s.external_id_hash AS v FROM snap s LEFT JOIN dl ON dl.member_key = s.member_key WHERE dl.member_key IS NULL AND s.external_id_hash IS NOT NULL
+    SELECT s.external_id_hash AS v FROM (SELECT member_key, external_id_hash FROM "audsync"."audsync".audsync_snapshots WHERE sync_id = 'buyers__meta') s LEFT JOIN (SELECT * FROM "_audsync_delta_0" WHERE NOT dead_lettered) dl ON dl.member_key = s.member_key
+    WHERE dl.member_key IS NULL AND s.external_id_hash IN (SELECT oldh_external_id FROM (SELECT * FROM "_audsync_delta_0" WHERE NOT dead_lettered) o)
     UNION ALL
-    SELECT newh_external_id AS v FROM dl WHERE newh_external_id IS NOT NULL
+    SELECT newh_external_id AS v FROM (SELECT * FROM "_audsync_delta_0" WHERE NOT dead_lettered) dl WHERE newh_external_id IN (SELECT oldh_external_id FROM (SELECT * FROM "_audsync_delta_0" WHERE NOT dead_lettered) o)
   ) u
 ),
 adds AS (
   SELECT dl.member_key, 'add' AS op, dl.new_email AS email, dl.new_phone AS phone, dl.new_first_name AS first_name, dl.new_last_name AS last_name, dl.new_zip AS zip, dl.new_country AS country, dl.new_maid AS maid, dl.new_external_id AS external_id
-  FROM dl
+  FROM (SELECT * FROM "_audsync_delta_0" WHERE NOT dead_lettered) dl
   LEFT JOIN before_email b_email ON b_email.v = dl.newh_email
   LEFT JOIN before_phone b_phone ON b_phone.v = dl.newh_phone
   LEFT JOIN before_maid b_maid ON b_maid.v = dl.newh_maid
@@ -44,7 +46,7 @@ adds AS (
 ),
 orphans AS (
   SELECT dl.member_key, dl.op AS member_op, CASE WHEN (dl.oldh_email IS NOT NULL AND a_email.v IS NULL) THEN dl.old_email END AS email, CASE WHEN (dl.oldh_phone IS NOT NULL AND a_phone.v IS NULL) THEN dl.old_phone END AS phone, dl.old_first_name AS first_name, dl.old_last_name AS last_name, dl.old_zip AS zip, dl.old_country AS country, CASE WHEN (dl.oldh_maid IS NOT NULL AND a_maid.v IS NULL) THEN dl.old_maid END AS maid, CASE WHEN (dl.oldh_external_id IS NOT NULL AND a_external_id.v IS NULL) THEN dl.old_external_id END AS external_id, ((dl.oldh_email IS NOT NULL AND a_email.v IS NULL) AND dl.old_email IS NOT NULL) OR ((dl.oldh_phone IS NOT NULL AND a_phone.v IS NULL) AND dl.old_phone IS NOT NULL) OR ((dl.oldh_maid IS NOT NULL AND a_maid.v IS NULL) AND dl.old_maid IS NOT NULL) OR ((dl.oldh_external_id IS NOT NULL AND a_external_id.v IS NULL) AND dl.old_external_id IS NOT NULL) AS sendable
-  FROM dl
+  FROM (SELECT * FROM "_audsync_delta_0" WHERE NOT dead_lettered) dl
   LEFT JOIN after_email a_email ON a_email.v = dl.oldh_email
   LEFT JOIN after_phone a_phone ON a_phone.v = dl.oldh_phone
   LEFT JOIN after_maid a_maid ON a_maid.v = dl.oldh_maid
