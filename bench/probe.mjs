@@ -3,6 +3,8 @@
 // heap high-water marks and the slowest SQL statements (DuckDB's run(), timed here so the product
 // carries no tracing of its own) to the file named by AUDSYNC_BENCH_PROBE.
 import { writeFileSync } from 'node:fs';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
+import v8 from 'node:v8';
 import { DuckDBConnection } from '@duckdb/node-api';
 
 const out = process.env.AUDSYNC_BENCH_PROBE;
@@ -15,6 +17,14 @@ if (out) {
     if (m.rss > rssPeak.bytes) rssPeak = { bytes: m.rss, at: Math.round(performance.now()) };
   };
   setInterval(sample, 20).unref();
+  // The live heap: used size right after each major (mark-compact) GC. What the sampled high-water
+  // above adds on top is garbage V8 had not collected yet, which depends on its heuristics.
+  let liveAfterGc = 0;
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      if (entry.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) liveAfterGc = Math.max(liveAfterGc, v8.getHeapStatistics().used_heap_size);
+    }
+  }).observe({ entryTypes: ['gc'] });
 
   const statements = [];
   const run = DuckDBConnection.prototype.run;
@@ -36,6 +46,7 @@ if (out) {
       JSON.stringify({
         maxRssBytes: process.resourceUsage().maxRSS * 1024,
         heapUsedMaxBytes: peak.heapUsed,
+        heapLiveAfterGcMaxBytes: liveAfterGc,
         heapTotalMaxBytes: peak.heapTotal,
         externalMaxBytes: peak.external,
         arrayBuffersMaxBytes: peak.arrayBuffers,

@@ -56,6 +56,36 @@ WHERE p.op = ${literal(d, op)}
 ORDER BY p.row_id`;
 }
 
+/** Joins the hashed values of one row in packedRowsToSendSql: hex digits never contain it. */
+export const PACK_SEPARATOR = '\u001f';
+
+/**
+ * rowsToSendSql with every hashed kind's value in one column, `packed` (kinds in order, NULL as
+ * ''), so one string per row crosses the driver instead of one per value: DuckDB's Node driver
+ * pays a native call per string, which made streaming 10M rows cost more than sending them
+ * (bench/). Kinds sent in plain text, which may contain any character, stay columns of their own.
+ */
+export function packedRowsToSendSql(
+  d: SqlDialect,
+  spec: SyncSqlSpec,
+  op: 'add' | 'remove',
+  deliveries: string,
+  runId: string,
+): { sql: string; packed: string[] } {
+  const parts = d.quoteIdent(scratch.parts(spec.index));
+  const packed = spec.identifiers.filter((i) => i.rule.encoding === 'sha256').map((i) => i.kind as string);
+  const plain = spec.identifiers.filter((i) => i.rule.encoding !== 'sha256').map((i) => `, p.${i.kind}`).join('');
+  const sigs = (spec.signals ?? []).map((sig) => `, p.sig_${sig}`).join('');
+  const joined = packed.map((k) => `coalesce(p.${k}, '')`).join(` || ${literal(d, PACK_SEPARATOR)} || `) || "''";
+  const sql = `SELECT DISTINCT p.row_id, ${joined} AS packed${plain}${sigs}
+FROM ${parts} p
+WHERE p.op = ${literal(d, op)}
+  AND p.row_id NOT IN (SELECT first_row_id FROM ${deliveries}
+    WHERE run_id = ${literal(d, runId)} AND sync_id = ${literal(d, spec.syncId)} AND error_code = 'held_back' AND op = ${literal(d, op)})
+ORDER BY p.row_id`;
+  return { sql, packed };
+}
+
 /** Per delivery row: accepted (covered by a sent request, not by a rejection) or not, and why. */
 export function rowOutcomesSql(d: SqlDialect, spec: SyncSqlSpec, deliveries: string, runId: string): string {
   const parts = d.quoteIdent(scratch.parts(spec.index));
