@@ -9,7 +9,7 @@ import { deliver, type DeliveryOutcome } from '../platforms/delivery/deliver.js'
 import { defaultRetryPolicy } from '../platforms/delivery/retry.js';
 import type { DeliveryOp, PlatformReport } from '../platforms/platform.js';
 import type { SyncSqlSpec } from '../warehouse/sql/delta.js';
-import { coverRemovalsSql, failRowsSql, holdBackAddsSql, PACK_SEPARATOR, packedRowsToSendSql } from '../warehouse/sql/outcome.js';
+import { coverRemovalsSql, failRowsSql, holdBackAddsSql, rowsToSendSql, unpackRows, type RowsToSend } from '../warehouse/sql/outcome.js';
 import type { RunContext } from './context.js';
 import { OutcomeWriter } from './outcomes.js';
 import type { DestinationClient } from './platforms.js';
@@ -72,7 +72,7 @@ export async function deliverSync(ctx: RunContext, plan: DeliveryPlan): Promise<
       op,
       kinds: spec.identifiers.map((i) => i.kind),
       signals: spec.signals,
-      rows: streamRowsToSend(wh, packedRowsToSendSql(d, spec, op === 'replace' ? 'add' : op, t.deliveries, runId)),
+      rows: streamRowsToSend(wh, rowsToSendSql(d, spec, op === 'replace' ? 'add' : op, t.deliveries, runId)),
       maxRows: client.maxRows,
       maxBytes: client.maxBytes,
       concurrency: client.concurrency,
@@ -115,12 +115,6 @@ export async function deliverSync(ctx: RunContext, plan: DeliveryPlan): Promise<
 }
 
 /** The rows to send, each hashed kind's value unpacked from the one `packed` column ('' was NULL). */
-async function* streamRowsToSend(wh: RunContext['warehouse'], q: { sql: string; packed: string[] }): AsyncIterable<Record<string, unknown>[]> {
-  for await (const chunk of wh.stream(q.sql)) {
-    for (const row of chunk) {
-      const values = String(row.packed).split(PACK_SEPARATOR);
-      for (let i = 0; i < q.packed.length; i++) row[q.packed[i]!] = values[i] || null;
-    }
-    yield chunk;
-  }
+async function* streamRowsToSend(wh: RunContext['warehouse'], q: RowsToSend): AsyncIterable<Record<string, unknown>[]> {
+  for await (const chunk of wh.stream(q.sql)) yield unpackRows(chunk, q.packed);
 }

@@ -129,7 +129,7 @@ export async function statementsFor(name: Dialect): Promise<Record<string, strin
     parts: [partsSql(d, spec, t.snapshots)],
     counts: [deltaCountsSql(d, spec), partCountsSql(d, spec), audienceSizeSql(d, spec, t.snapshots)],
     hold_back_adds: [holdBackAddsSql(d, spec, t.deliveries, RUN_ID, NOW)],
-    rows_to_send: [rowsToSendSql(d, spec, 'remove', t.deliveries, RUN_ID), rowsToSendSql(d, spec, 'add', t.deliveries, RUN_ID)],
+    rows_to_send: [rowsToSendSql(d, spec, 'remove', t.deliveries, RUN_ID).sql, rowsToSendSql(d, spec, 'add', t.deliveries, RUN_ID).sql],
     member_results: [memberResultsSql(d, spec, t.deliveries, RUN_ID, 'not sent'), resultCountsSql(d, spec)],
     commit: commitSql(d, spec, t, commit),
     audit_finish: [

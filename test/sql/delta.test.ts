@@ -2,10 +2,10 @@
 // state comes from a whole earlier sync (syncRun) or from snapshot rows written by hand.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { audienceSizeSql, deltaCountsSql, deltaSql, memberCountsSql, partCountsSql, partsSql } from '../../src/warehouse/sql/delta.js';
-import { rowsToSendSql } from '../../src/warehouse/sql/outcome.js';
 import {
   buildCandidate, buildDelta, d, membersModel, openDb, readDelta, readParts, seedSnapshot, sha256, spec, syncRun, t, valuesSql,
   type Member, type TestDb,
+  sendRows,
 } from './support.js';
 
 let db: TestDb;
@@ -31,7 +31,7 @@ async function diff(members: Member[], over: Parameters<typeof spec>[0] = {}) {
   return { s, delta: await readDelta(db.wh, s), parts: await readParts(db.wh, s) };
 }
 const sendable = async (op: 'add' | 'remove', over: Parameters<typeof spec>[0] = {}) =>
-  db.query<{ row_id: number; email: string }>(rowsToSendSql(d, spec(over), op, t.deliveries, 'no-run-yet'));
+  sendRows<{ row_id: number; email: string }>(db.wh, spec(over), op, 'no-run-yet');
 
 describe('first sync (empty snapshot)', () => {
   it('adds every eligible member with the hash of its normalized email; skips no-consent, invalid, NULL keys', async () => {
@@ -335,8 +335,8 @@ describe('plain-text match kinds (Meta MADID, EXTERN_ID): hashes in the snapshot
     await commitAll();
     await sync([['B', 'b@x.io', null]]);
     expect(await readPartsAll()).toEqual([{ member_key: 'A', op: 'lost', email: null, maid: null }]);
-    expect(await db.query(rowsToSendSql(d, s, 'remove', t.deliveries, 'r2'))).toEqual([]);
-    expect(await db.query(rowsToSendSql(d, s, 'add', t.deliveries, 'r2'))).toEqual([]);
+    expect(await sendRows(db.wh, s, 'remove', 'r2')).toEqual([]);
+    expect(await sendRows(db.wh, s, 'add', 'r2')).toEqual([]);
     const byOp = Object.fromEntries((await db.query<{ op: string; n: number }>(partCountsSql(d, s))).map((r) => [r.op, r.n]));
     expect(byOp).toEqual({ lost: 1 });
   });

@@ -3,10 +3,11 @@
 // transaction's effect on snapshots, changes, retries and sync state, on DuckDB.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { commitSql } from '../../src/warehouse/sql/commit.js';
-import { holdBackAddsSql, rowOutcomesSql, rowsToSendSql } from '../../src/warehouse/sql/outcome.js';
+import { holdBackAddsSql, rowOutcomesSql } from '../../src/warehouse/sql/outcome.js';
 import {
   buildCandidate, buildDelta, commit, d, deliverSimulated, memberResults, membersModel, model, openDb, readParts, readSnapshot, seedDeliveries,
   sha256, spec, syncRun, t, valuesSql, type DeliverySeed, type Member, type PartRow, type TestDb,
+  sendRows,
 } from './support.js';
 
 let db: TestDb;
@@ -64,10 +65,10 @@ describe('a run with hand-written delivery outcomes', () => {
 
   it("rowsToSendSql('add') holds back the adds of members whose remove failed; 'remove' sends every remove row", async () => {
     await db.wh.execute(holdBackAddsSql(d, S, t.deliveries, 'r2', '2026-01-01T00:00:00.000Z'));
-    const adds = await db.query<{ row_id: number; email: string }>(rowsToSendSql(d, S, 'add', t.deliveries, 'r2'));
+    const adds = await sendRows<{ row_id: number; email: string }>(db.wh, S, 'add', 'r2');
     expect(adds.map((r) => r.email).sort()).toEqual([h('b2@x.io'), h('n1@x.io'), h('n2@x.io')].sort());
     expect(adds.map((r) => r.row_id)).toEqual([...adds.map((r) => r.row_id)].sort((a, b) => a - b));
-    const removes = await db.query<{ email: string }>(rowsToSendSql(d, S, 'remove', t.deliveries, 'r2'));
+    const removes = await sendRows<{ email: string }>(db.wh, S, 'remove', 'r2');
     expect(removes.map((r) => r.email).sort()).toEqual([h('b@x.io'), h('c@x.io'), h('l@x.io')].sort());
   });
 

@@ -51,8 +51,8 @@ const steps: Record<string, string> = {
   counts: memberCountsSql(pg, s),
   delta: deltaSql(pg, s, t.snapshots),
   parts: partsSql(pg, s, t.snapshots),
-  sendAdd: rowsToSendSql(pg, s, 'add', t.deliveries, 'r1'),
-  sendRemove: rowsToSendSql(pg, s, 'remove', t.deliveries, 'r1'),
+  sendAdd: rowsToSendSql(pg, s, 'add', t.deliveries, 'r1').sql,
+  sendRemove: rowsToSendSql(pg, s, 'remove', t.deliveries, 'r1').sql,
   results: memberResultsSql(pg, s, t.deliveries, 'r1', 'not sent'),
   commit: commitSql(pg, s, t, { runId: 'r1', nowIso: NOW, destination: 'meta', platform: 'meta_custom_audiences', audienceId: 'a1' }).join(';\n'),
   runs:
@@ -355,7 +355,7 @@ describe('on a real Postgres, next to DuckDB', () => {
     for (const op of ['remove', 'add'] as const) {
       if (op === 'add') await wh.execute(holdBackAddsSql(d, s, t.deliveries, runId, NOW));
       const rowsSent: { row_id: number }[] = [];
-      for await (const chunk of wh.stream<{ row_id: number }>(rowsToSendSql(d, s, op, t.deliveries, runId))) rowsSent.push(...chunk);
+      for await (const chunk of wh.stream<{ row_id: number }>(rowsToSendSql(d, s, op, t.deliveries, runId).sql)) rowsSent.push(...chunk);
       sent[op] = rowsSent;
       if (rowsSent.length === 0) continue;
       await wh.insertRows(t.deliveries, [

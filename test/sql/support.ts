@@ -14,7 +14,7 @@ import { deltaSql, partsSql, type SyncSqlSpec } from '../../src/warehouse/sql/de
 import { literal } from '../../src/warehouse/sql/dialect.js';
 import { duckdbDialect } from '../../src/warehouse/sql/dialects/duckdb.js';
 import { scratch, stateTables } from '../../src/warehouse/sql/names.js';
-import { holdBackAddsSql, memberResultsSql, rowsToSendSql } from '../../src/warehouse/sql/outcome.js';
+import { holdBackAddsSql, memberResultsSql, rowsToSendSql, unpackRows } from '../../src/warehouse/sql/outcome.js';
 import type { Warehouse } from '../../src/warehouse/warehouse.js';
 
 export const d = duckdbDialect;
@@ -218,7 +218,7 @@ export async function deliverSimulated(wh: Warehouse, s: SyncSqlSpec, runId: str
   const sent: Record<'add' | 'remove', SentRow[]> = { add: [], remove: [] };
   for (const op of ['remove', 'add'] as const) {
     if (op === 'add') await wh.execute(holdBackAddsSql(d, s, t.deliveries, runId, '2026-01-01T00:00:00.000Z'));
-    const rows = await wh.query<SentRow>(rowsToSendSql(d, s, op, t.deliveries, runId));
+    const rows = await sendRows<SentRow>(wh, s, op, runId);
     sent[op] = rows;
     const outcomes: DeliverySeed[] = [];
     for (const r of rows) {
@@ -246,7 +246,7 @@ export async function deliverLikeRunner(wh: Warehouse, s: SyncSqlSpec, runId: st
   for (const op of ['remove', 'add'] as const) {
     if (op === 'add') await wh.execute(holdBackAddsSql(d, s, t.deliveries, runId, '2026-01-01T00:00:00.000Z'));
     const stream = async function* () {
-      yield await wh.query(rowsToSendSql(d, s, op, t.deliveries, runId));
+      yield await sendRows(wh, s, op, runId);
     };
     const outcomes: DeliverySeed[] = [];
     for await (const batch of batches(stream(), kinds, { maxRows })) {
@@ -316,3 +316,14 @@ export const readSnapshot = (wh: Warehouse, syncId = 'buyers__meta') =>
   wh.query<SnapshotRow>(
     `SELECT member_key, email_hash, first_synced_at, last_synced_at FROM ${t.snapshots} WHERE sync_id = ${literal(d, syncId)} ORDER BY member_key`,
   );
+
+/** The rows the runner would send for one op, as it streams them (packed query, then unpacked). */
+export async function sendRows<T = Record<string, unknown>>(
+  wh: Warehouse,
+  s: SyncSqlSpec,
+  op: 'add' | 'remove',
+  runId: string,
+): Promise<T[]> {
+  const q = rowsToSendSql(d, s, op, t.deliveries, runId);
+  return unpackRows(await wh.query<Record<string, unknown>>(q.sql), q.packed) as T[];
+}

@@ -43,35 +43,23 @@ FROM ${parts} WHERE op IN (${partOps || "''"})
 GROUP BY op`;
 }
 
-/** The rows of one op to send, in row_id order, skipping rows held back in this run. */
-export function rowsToSendSql(d: SqlDialect, spec: SyncSqlSpec, op: 'add' | 'remove', deliveries: string, runId: string): string {
-  const parts = d.quoteIdent(scratch.parts(spec.index));
-  const kinds = spec.identifiers.map((i) => i.kind);
-  const sigs = (spec.signals ?? []).map((sig) => `, p.sig_${sig}`).join('');
-  return `SELECT DISTINCT p.row_id, ${kinds.map((k) => `p.${k}`).join(', ')}${sigs}
-FROM ${parts} p
-WHERE p.op = ${literal(d, op)}
-  AND p.row_id NOT IN (SELECT first_row_id FROM ${deliveries}
-    WHERE run_id = ${literal(d, runId)} AND sync_id = ${literal(d, spec.syncId)} AND error_code = 'held_back' AND op = ${literal(d, op)})
-ORDER BY p.row_id`;
-}
-
-/** Joins the hashed values of one row in packedRowsToSendSql: hex digits never contain it. */
+/** Joins the hashed values of one row in rowsToSendSql: hex digits never contain it. */
 export const PACK_SEPARATOR = '\u001f';
 
+export interface RowsToSend {
+  sql: string;
+  /** The kinds packed into the `packed` column, in order (see unpackRows). */
+  packed: string[];
+}
+
 /**
- * rowsToSendSql with every hashed kind's value in one column, `packed` (kinds in order, NULL as
- * ''), so one string per row crosses the driver instead of one per value: DuckDB's Node driver
- * pays a native call per string, which made streaming 10M rows cost more than sending them
- * (bench/). Kinds sent in plain text, which may contain any character, stay columns of their own.
+ * The rows of one op to send, in row_id order, skipping rows held back in this run. Every hashed
+ * kind's value travels in one column, `packed` (kinds in order, NULL as ''), so one string per row
+ * crosses the driver instead of one per value: DuckDB's Node driver pays a native call per string,
+ * which made streaming 10M rows cost more than sending them (bench/). Kinds sent in plain text,
+ * which may contain any character, stay columns of their own.
  */
-export function packedRowsToSendSql(
-  d: SqlDialect,
-  spec: SyncSqlSpec,
-  op: 'add' | 'remove',
-  deliveries: string,
-  runId: string,
-): { sql: string; packed: string[] } {
+export function rowsToSendSql(d: SqlDialect, spec: SyncSqlSpec, op: 'add' | 'remove', deliveries: string, runId: string): RowsToSend {
   const parts = d.quoteIdent(scratch.parts(spec.index));
   const packed = spec.identifiers.filter((i) => i.rule.encoding === 'sha256').map((i) => i.kind as string);
   const plain = spec.identifiers.filter((i) => i.rule.encoding !== 'sha256').map((i) => `, p.${i.kind}`).join('');
@@ -84,6 +72,17 @@ WHERE p.op = ${literal(d, op)}
     WHERE run_id = ${literal(d, runId)} AND sync_id = ${literal(d, spec.syncId)} AND error_code = 'held_back' AND op = ${literal(d, op)})
 ORDER BY p.row_id`;
   return { sql, packed };
+}
+
+/** Turns rowsToSendSql's rows back into one column per kind (NULL where '' was packed), in place. */
+export function unpackRows<T extends Record<string, unknown>>(rows: T[], packed: string[]): T[] {
+  for (const row of rows) {
+    const values = String(row.packed).split(PACK_SEPARATOR);
+    const target = row as Record<string, unknown>;
+    for (let i = 0; i < packed.length; i++) target[packed[i]!] = values[i] || null;
+    delete target.packed;
+  }
+  return rows;
 }
 
 /** Per delivery row: accepted (covered by a sent request, not by a rejection) or not, and why. */

@@ -1,11 +1,11 @@
-SELECT DISTINCT p.row_id, p.email, p.phone, p.first_name, p.last_name, p.zip, p.country, p.maid, p.external_id
+SELECT DISTINCT p.row_id, coalesce(p.email, '') || '\u001f' || coalesce(p.phone, '') || '\u001f' || coalesce(p.first_name, '') || '\u001f' || coalesce(p.last_name, '') || '\u001f' || coalesce(p.zip, '') || '\u001f' || coalesce(p.country, '') AS packed, p.maid, p.external_id
 FROM `_audsync_parts_0` p
 WHERE p.op = 'remove'
   AND p.row_id NOT IN (SELECT first_row_id FROM `acme-dwh`.`audsync`.audsync_deliveries
     WHERE run_id = 'run-1' AND sync_id = 'buyers__meta' AND error_code = 'held_back' AND op = 'remove')
 ORDER BY p.row_id;
 
-SELECT DISTINCT p.row_id, p.email, p.phone, p.first_name, p.last_name, p.zip, p.country, p.maid, p.external_id
+SELECT DISTINCT p.row_id, coalesce(p.email, '') || '\u001f' || coalesce(p.phone, '') || '\u001f' || coalesce(p.first_name, '') || '\u001f' || coalesce(p.last_name, '') || '\u001f' || coalesce(p.zip, '') || '\u001f' || coalesce(p.country, '') AS packed, p.maid, p.external_id
 FROM `_audsync_parts_0` p
 WHERE p.op = 'add'
   AND p.row_id NOT IN (SELECT first_row_id FROM `acme-dwh`.`audsync`.audsync_deliveries
