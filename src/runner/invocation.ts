@@ -1,7 +1,6 @@
 // One `audsync run` or `audsync plan`: connect, migrate, materialize each model once, then each sync.
 // Plan runs inside a transaction that is rolled back, so it leaves the warehouse as it found it.
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { LockedError } from '../core/errors.js';
 import type { Manifest } from '../core/manifest.js';
 import { overallStatus, type InvocationResult, type SyncResult } from '../core/result.js';
@@ -10,13 +9,12 @@ import { loadWarehouse } from '../warehouse/registry.js';
 import { sqlDialect } from '../warehouse/sql/dialect.js';
 import { stateTables } from '../warehouse/sql/names.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { startSandbox, sandboxPathFor, type Sandbox } from '../sandbox/index.js';
 import type { RunContext, RunOptions } from './context.js';
 import { materializeModel } from './materialize.js';
-import { PlatformPool } from './platforms.js';
 import { identifiersByModel, prepareSyncs, signalsByModel } from './prepare.js';
 import { refreshPendingReports } from './reports.js';
 import { migrate } from './state.js';
+import { openTargetPlatforms } from './target.js';
 import { runSync } from './sync.js';
 
 class PlanRollback extends Error {}
@@ -28,18 +26,12 @@ export async function runInvocation(manifest: Manifest, options: RunOptions): Pr
   const prepared = await prepareSyncs(manifest, selected);
   const { project } = manifest;
 
-  let sandbox: Sandbox | undefined;
-  if (project.target.sandbox) {
-    sandbox = await startSandbox({ stateFile: join(project.projectDir, '.audsync', 'sandbox.json') });
-    logger.info({ url: sandbox.url }, 'sandbox target: destinations talk to the local simulators');
-  }
-  const platforms = new PlatformPool(logger, sandbox ? (type) => `${sandbox!.url}${sandboxPathFor(type)}` : undefined);
+  const target = await openTargetPlatforms(project, logger);
   const definition = await loadWarehouse(project.target.warehouse.type);
   const { type: _type, ...warehouseConfig } = project.target.warehouse;
   const warehouse = await connectWaiting(() => definition.connect(warehouseConfig, { projectDir: project.projectDir }), options, logger).catch(
     async (error: unknown) => {
-      await platforms.close();
-      await sandbox?.close();
+      await target.close();
       throw error;
     },
   );
@@ -51,7 +43,7 @@ export async function runInvocation(manifest: Manifest, options: RunOptions): Pr
     warehouse,
     dialect,
     tables: stateTables(dialect, project.stateSchema, warehouse.catalog),
-    platforms,
+    platforms: target.platforms,
     logger,
   };
 
@@ -78,9 +70,8 @@ export async function runInvocation(manifest: Manifest, options: RunOptions): Pr
       syncs,
     };
   } finally {
-    await platforms.close();
+    await target.close();
     await warehouse.close();
-    await sandbox?.close();
   }
 }
 

@@ -7,10 +7,6 @@ const simulatorPaths: Record<string, string> = {
   google_customer_match: '/google',
 };
 
-export function hasSimulator(type: string): boolean {
-  return type in simulatorPaths;
-}
-
 export function sandboxPathFor(type: string): string {
   const path = simulatorPaths[type];
   if (!path) throw new Error(`the sandbox has no simulator for destination type '${type}' yet`);

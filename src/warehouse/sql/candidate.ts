@@ -22,10 +22,6 @@ export function modelSubquery(model: ModelDef): string {
   return `(\n${stripTrailingTerminator(model.sql.trim())}\n)`;
 }
 
-export function describeModelSql(model: ModelDef): string {
-  return `SELECT * FROM ${modelSubquery(model)} AS src LIMIT 0`;
-}
-
 export interface CandidateOptions {
   /** ISO-2 region for rows whose country identifier is missing (defaults.default_country). */
   defaultRegion: string;
