@@ -9,6 +9,7 @@ import { LockedError, WarehouseError } from '../../core/errors.js';
 import { scrubEngineMessage } from '../scrub.js';
 import type { Row, Warehouse, WarehouseCapabilities, WarehouseContext } from '../warehouse.js';
 import type { DuckDbConfig } from './config.js';
+import { streamChecked } from './stream.js';
 import { toJs } from './values.js';
 import { inTransaction, type TransactionState } from '../transaction.js';
 
@@ -97,16 +98,8 @@ export class DuckDbWarehouse implements Warehouse {
   }
 
   async *stream<T = Row>(sql: string, params?: unknown[]): AsyncIterable<T[]> {
-    let result;
     try {
-      result = await this.main.stream(sql, params as DuckDBValue[] | undefined);
-    } catch (error) {
-      throw wrap(error, sql);
-    }
-    try {
-      for await (const rows of result.yieldRowObjectJs()) {
-        yield rows.map((row) => toJs(row) as T);
-      }
+      for await (const rows of streamChecked(this.main, sql, params as DuckDBValue[] | undefined, toJs)) yield rows as T[];
     } catch (error) {
       throw wrap(error, sql);
     }
