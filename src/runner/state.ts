@@ -5,23 +5,32 @@ import { schemaRef } from '../warehouse/sql/names.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { AUDSYNC_VERSION } from '../core/version.js';
 
+/**
+ * Where DDL is transactional, everything happens in one transaction behind the dialect's lock on the
+ * schema's name: two runs starting at once on a new state schema (two syncs of one Airflow DAG)
+ * would otherwise both create the same tables, and Postgres refuses the second CREATE TABLE IF NOT
+ * EXISTS of a racing pair with a duplicate key in pg_type. The second run waits, then finds them.
+ */
 export async function migrate(warehouse: Warehouse, d: SqlDialect, schema: string): Promise<number[]> {
   const catalog = warehouse.catalog;
-  for (const statement of migrationsTableSql(d, schema, catalog)) await warehouse.execute(statement);
   const table = `${schemaRef(d, schema, catalog)}.audsync_migrations`;
-  const applied = new Set((await warehouse.query<{ version: number }>(`SELECT version FROM ${table}`)).map((r) => Number(r.version)));
-  const done: number[] = [];
-  for (const migration of migrations) {
-    if (applied.has(migration.version)) continue;
-    const apply = async (wh: Warehouse) => {
-      for (const statement of migration.statements(d, schema, catalog)) await wh.execute(statement);
-      await wh.execute(
-        `INSERT INTO ${table} (version, name, applied_at, audsync_version) VALUES (${migration.version}, ${literal(d, migration.name)}, ${d.timestamp(new Date().toISOString())}, ${literal(d, AUDSYNC_VERSION)})`,
-      );
-    };
-    if (warehouse.capabilities.transactionalDdl) await warehouse.transaction(apply);
-    else await apply(warehouse);
-    done.push(migration.version);
-  }
-  return done;
+  const migrateOn = async (wh: Warehouse, perMigration: (work: (wh: Warehouse) => Promise<void>) => Promise<void>) => {
+    if (d.transactionLock) await wh.execute(d.transactionLock(`audsync migrations ${schema}`));
+    for (const statement of migrationsTableSql(d, schema, catalog)) await wh.execute(statement);
+    const applied = new Set((await wh.query<{ version: number }>(`SELECT version FROM ${table}`)).map((r) => Number(r.version)));
+    const done: number[] = [];
+    for (const migration of migrations) {
+      if (applied.has(migration.version)) continue;
+      await perMigration(async (tx) => {
+        for (const statement of migration.statements(d, schema, catalog)) await tx.execute(statement);
+        await tx.execute(
+          `INSERT INTO ${table} (version, name, applied_at, audsync_version) VALUES (${migration.version}, ${literal(d, migration.name)}, ${d.timestamp(new Date().toISOString())}, ${literal(d, AUDSYNC_VERSION)})`,
+        );
+      });
+      done.push(migration.version);
+    }
+    return done;
+  };
+  if (warehouse.capabilities.transactionalDdl) return warehouse.transaction((tx) => migrateOn(tx, (work) => work(tx)));
+  return migrateOn(warehouse, (work) => work(warehouse));
 }

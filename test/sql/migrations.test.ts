@@ -5,6 +5,8 @@ import { AUDSYNC_VERSION } from '../../src/core/version.js';
 import { migrate } from '../../src/runner/state.js';
 import { migrations, migrationsTableSql } from '../../src/warehouse/sql/migrations.js';
 import { postgresDialect } from '../../src/warehouse/sql/dialects/postgres.js';
+import { PostgresWarehouse } from '../../src/warehouse/postgres/postgres-warehouse.js';
+import { createTestDatabase } from '../support/postgres.js';
 import { columnsOf, d, openDb, SCHEMA, type TestDb } from './support.js';
 
 // contract.md, "Audit tables": the documented columns, in the documented order.
@@ -143,6 +145,23 @@ describe('migrate() on DuckDB', () => {
     await db.wh.execute(hold('a'));
     await db.wh.execute(hold('b')); // another salt is another assignment
     await expect(db.wh.execute(hold('a'))).rejects.toThrow(/constraint|duplicate/i);
+  });
+});
+
+describe('migrate() on Postgres', () => {
+  it('runs starting at once on a new state schema: each finds it complete, and each migration is applied once', async () => {
+    // Two syncs of one DAG starting together: racing CREATE TABLE IF NOT EXISTS statements made
+    // Postgres refuse one with a duplicate key in pg_type (a CI failure), before the lock.
+    const database = await createTestDatabase();
+    const warehouses = await Promise.all(Array.from({ length: 4 }, () => PostgresWarehouse.open({ type: 'postgres', connection: database.url } as never)));
+    try {
+      const done = await Promise.all(warehouses.map((wh) => migrate(wh, postgresDialect, SCHEMA)));
+      expect(done.filter((v) => v.length > 0)).toEqual([VERSIONS]);
+      expect(await database.query(`SELECT version FROM ${SCHEMA}.audsync_migrations ORDER BY version`)).toEqual(VERSIONS.map((version) => ({ version })));
+    } finally {
+      await Promise.all(warehouses.map((wh) => wh.close()));
+      await database.drop();
+    }
   });
 });
 

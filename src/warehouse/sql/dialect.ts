@@ -42,6 +42,12 @@ export interface SqlDialect {
   dropTempTable(name: string): string;
   /** INSERT that silently skips rows conflicting on the primary key. */
   insertIgnore(table: string, columns: string[], select: string): string;
+  /**
+   * A statement that holds, until the transaction ends, a lock named by `name` that any other
+   * session of the engine waits for. Absent where one writer per database is the engine's own rule
+   * (DuckDB) or the engine has no such lock.
+   */
+  transactionLock?(name: string): string;
 }
 
 export function sqlDialect(name: Dialect): SqlDialect {

@@ -15,6 +15,7 @@ export const postgresDialect: SqlDialect = {
   isTrue: (expr) => `(${expr} IS TRUE)`,
   sha256Hex: (expr) => `encode(sha256(convert_to(${expr}, 'UTF8')), 'hex')`,
   // hashtextextended is Postgres' own 64-bit text hash; a separator keeps ('ab','c') apart from ('a','bc').
+  transactionLock: (name) => `SELECT pg_advisory_xact_lock(hashtextextended(${standardString(name)}, 0))`,
   hash64: (exprs) => `hashtextextended(concat_ws(chr(31), ${exprs.map((e) => `coalesce(${e}, chr(30))`).join(', ')}), 0)`,
   regexFullMatch: (expr, pattern) => `(${expr} ~ ${str(`^(?:${pattern.replace(/^\^/, '').replace(/\$$/, '')})$`)})`,
   regexReplaceAll: (expr, pattern, replacement) => `regexp_replace(${expr}, ${str(pattern)}, ${str(replacement)}, 'g')`,

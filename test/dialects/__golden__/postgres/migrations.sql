@@ -1,3 +1,5 @@
+SELECT pg_advisory_xact_lock(hashtextextended('audsync migrations audsync', 0));
+
 CREATE SCHEMA IF NOT EXISTS "audsync";
 
 CREATE TABLE IF NOT EXISTS "audsync".audsync_migrations (
