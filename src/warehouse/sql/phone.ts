@@ -21,8 +21,13 @@ export function phoneStages(d: SqlDialect, input: string, phoneColumn: string, r
   );
   const codes = d.valuesTable(['cc', 'np', 'lengths'], callingCodes().map((c) => [c.callingCode, c.nationalPrefix, c.lengths]));
   // An extension ('ext. 61', 'x12', '#3') is not part of the number platforms match on.
-  const raw = d.regexReplaceAll(`lower(CAST(i.${d.quoteIdent(phoneColumn)} AS ${d.types.text}))`, '(e?xt\\.?|extension|x|#)[^0-9]*[0-9]+[^0-9]*$', '');
-  const digits = d.regexReplaceAll(raw, '[^0-9]', '');
+  // Computed once in its own stage: the steps below read it three times.
+  const rawSql = d.regexReplaceAll(`lower(CAST(i.${d.quoteIdent(phoneColumn)} AS ${d.types.text}))`, '(e?xt\\.?|extension|x|#)[^0-9]*[0-9]+[^0-9]*$', '');
+  const raw = 'i._audsync_ph_raw';
+  // Letters between digits ('415 555 01a34', a hex string) make it no phone, as libphonenumber
+  // reads it; letters before or after the number ('tel:', 'home') are noise it skips.
+  const core = d.regexReplaceAll(raw, '^[^0-9]+|[^0-9]+$', '');
+  const digits = `CASE WHEN ${d.regexReplaceAll(core, '[^a-z]+', '')} = '' THEN ${d.regexReplaceAll(raw, '[^0-9]', '')} END`;
   // Whatever comes before the first digit or '+' is noise; '.' is avoided (it does not cross a newline in RE2).
   const hasPlus = `${d.regexReplaceAll(raw, '^[^0-9+]+', '')} LIKE '+%'`;
   // Length check against ',7,9,10,': the national number's length, comma-delimited.
@@ -37,10 +42,11 @@ export function phoneStages(d: SqlDialect, input: string, phoneColumn: string, r
   const ctes = [
     `_audsync_ph_regions AS (${regions})`,
     `_audsync_ph_codes AS (${codes})`,
+    `_audsync_ph0 AS (SELECT i.*, ${rawSql} AS _audsync_ph_raw FROM ${input} i)`,
     `_audsync_ph1 AS (
   SELECT i.*, ${digits} AS _audsync_ph_digits, ${hasPlus} AS _audsync_ph_plus, r.cc AS _audsync_ph_home_cc, r.np AS _audsync_ph_home_np,
     r.idd AS _audsync_ph_idd, r.lengths AS _audsync_ph_home_lengths
-  FROM ${input} i LEFT JOIN _audsync_ph_regions r ON r.region = i.${d.quoteIdent(regionColumn)}
+  FROM _audsync_ph0 i LEFT JOIN _audsync_ph_regions r ON r.region = i.${d.quoteIdent(regionColumn)}
 )`,
     // International form: '+', or the 00 most of the world dials, or the row region's own prefix (011 in NANP).
     `_audsync_ph2 AS (
