@@ -1,9 +1,11 @@
 // The extension point for ad platforms. The runtime (delivery.ts) owns batching, concurrency,
-// rate limits and retries; a platform's send() does exactly one request and maps its answer.
+// rate limits and retries; a platform's send() sends one batch (one request, plus any it needs
+// first, such as creating a job) and maps the answer. Every request goes through context.http.
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { HashedRow, IdentifierKind, IdentifierRule } from '../core/identifiers.js';
 import type { AudienceRef } from '../core/manifest.js';
+import type { HttpSend } from './http/request.js';
 
 export interface PlatformCapabilities {
   identifiers: Partial<Record<IdentifierKind, IdentifierRule>>;
@@ -55,11 +57,21 @@ export interface BatchResult {
 
 export interface PlatformContext {
   logger: Logger;
+  /**
+   * The platform's only way to the network. The runtime's waits for a slot of the ad account's
+   * rate limit before every request, so every call counts, whatever method makes it: audience
+   * lookups and creates, uploads, job runs, status polls, token exchanges. (Platforms count the
+   * way the platform does: Meta counts every call of an ad account.)
+   */
+  http: HttpSend;
 }
 
 export interface Platform {
   readonly capabilities: PlatformCapabilities;
-  /** The ad account whose rate limits this client spends: syncs to one account share one limit. */
+  /**
+   * The ad account whose rate limit this client spends: every request of every sync and destination
+   * on one account waits in one limit (context.http).
+   */
   readonly account?: string;
   /**
    * The audience id for a sync. With create=false (plan) returns null where the audience would be

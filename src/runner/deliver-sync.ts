@@ -49,7 +49,7 @@ export async function deliverSync(ctx: RunContext, plan: DeliveryPlan): Promise<
 
   if (refresh === 'remove-all') {
     try {
-      const report = await client.rateQueue.add(() => client.platform.removeAll!(audienceId));
+      const report = await client.platform.removeAll!(audienceId);
       out.requests++;
       out.emptied = true;
       if (report) out.reports.push(report);
@@ -76,7 +76,6 @@ export async function deliverSync(ctx: RunContext, plan: DeliveryPlan): Promise<
       maxRows: client.maxRows,
       maxBytes: client.maxBytes,
       concurrency: client.concurrency,
-      rateQueue: client.rateQueue,
       retry: { ...defaultRetryPolicy, ...ctx.options.retry },
       logger,
       onOutcome: (o: DeliveryOutcome) => writer.add(o),

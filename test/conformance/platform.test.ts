@@ -4,9 +4,11 @@
 // (bad token, throttling with the platform's own delay signal, 5xx, a refused row), full refresh
 // over a stray identifier, and the platform reports in audsync_platform_reports. Expected sets come
 // from a small reference of each platform's rules (support.ts), not from the product's SQL.
-// At the end, known product bugs as it.fails, each with what should happen: Google addresses never
-// replaced or removed, CONCURRENT_MODIFICATION reported as "invalid argument", audience lookups
-// outside the per-account rate queue.
+// Then the rate governor: every HTTP call of a run (audience lookups and creates, uploads, job
+// runs, status polls) takes its own slot of the ad account's limit, checked against the arrival
+// times the simulators saw. At the end, known product bugs as it.fails, each with what should
+// happen: Google addresses never replaced or removed, CONCURRENT_MODIFICATION reported as
+// "invalid argument".
 import { afterEach, describe, expect, it } from 'vitest';
 import { exitCodeFor, EXIT } from '../../src/core/result.js';
 import {
@@ -270,6 +272,49 @@ describe.each(DRIVERS)('platform conformance: $label', (driver: PlatformDriver) 
   });
 });
 
+// ---- the rate governor ----------------------------------------------------------------------------
+
+/** The most arrivals within any window of `windowMs` (a platform's per-second limit counts these). */
+function busiestWindow(log: { at: number }[], windowMs = 1000): number {
+  const times = log.map((t) => t.at).sort((a, b) => a - b);
+  return Math.max(0, ...times.map((start, i) => times.slice(i).filter((t) => t < start + windowMs).length));
+}
+
+describe('rate governor: every HTTP call waits in the ad account\'s limit', () => {
+  it('Meta: a first run that creates its audience at the account\'s limit is never throttled', async () => {
+    // Meta counts every call of an ad account (the simulator's limiter too): the audience list, the
+    // create and the adds each take a slot of the account's limit, never two calls in one.
+    p = await setupFor(metaDriver, { limits: '{ requests_per_second: 3, batch_size: 1, concurrency: 1 }', sandbox: { meta: { rateLimit: { requestsPerSecond: 3 } } } });
+    const log = tap(p.sandbox.meta);
+    await p.write(simple(3));
+    expect((await p.run({ retry: { baseDelayMs: 400, maxDelayMs: 1000 } })).syncs[0]!.status).toBe('success');
+    expect(p.sandbox.meta.requests.filter((r) => r.errorCode === 80003)).toEqual([]);
+    expect(p.sandbox.meta.requests.map((r) => r.op)).toEqual(['list', 'create', 'add', 'add', 'add']);
+    expect(busiestWindow(log)).toBeLessThanOrEqual(3);
+  });
+
+  // Google: job creation, uploads, job runs and the status polls of pending reports at the start of
+  // the next run are all calls of the account; so are the requests of a send that takes several.
+  it.each([googleAdsDriver, googleDataManagerDriver])('$label: uploads, job runs and status polls each take a slot of the limit', async (driver) => {
+    p = await setupFor(driver, { limits: '{ requests_per_second: 3, batch_size: 1, concurrency: 4 }' });
+    const log = tap(p.sandbox.google);
+    await p.write(simple(4));
+    expect((await p.run()).syncs[0]!.status).toBe('success');
+    const firstRun = log.splice(0); // each invocation has its own limiter: windows are counted per run
+    await p.write(simple(6));
+    expect((await p.run()).syncs[0]).toMatchObject({ status: 'success', added: 2 });
+    const ops = p.sandbox.google.requests.map((r) => r.op);
+    if (driver.kind === 'google_ads') {
+      expect(ops).toEqual([...['create_job', ...Array(4).fill('add_operations'), 'run_job'], ...['search', 'create_job', 'add_operations', 'add_operations', 'run_job']]);
+    } else {
+      // The second run first asks about the first run's four requests, then sends two more.
+      expect(ops).toEqual([...Array(4).fill('ingest'), ...Array(4).fill('status'), 'ingest', 'ingest']);
+    }
+    expect(p.sandbox.google.requests.filter((r) => r.status === 429)).toEqual([]);
+    expect(Math.max(busiestWindow(firstRun), busiestWindow(log))).toBeLessThanOrEqual(3);
+  });
+});
+
 // ---- known product bugs: each test states what should happen and fails until it does -------------
 
 /**
@@ -336,18 +381,5 @@ describe('Google Ads: a run while the previous run\'s job is still RUNNING', () 
     // Fails: the error reads "the Google Ads API answered HTTP 400 INVALID_ARGUMENT: Request contains an
     // invalid argument." and audsync_changes says error_code 'not_applied' with the same words.
     expect(s.error).toMatch(/CONCURRENT_MODIFICATION|still running/);
-  });
-});
-
-describe('rate governor (Meta)', () => {
-  it.fails('BUG: a first run that creates its audience at the account\'s limit is throttled once', async () => {
-    // Meta counts every call of an ad account (the simulator's limiter too). Audience lookups now
-    // wait in the account's rate queue, but resolving by name makes two calls (list, then create)
-    // in one queue slot, so list + create + the first adds can exceed 3 calls in a second. The fix
-    // is for platforms to schedule every HTTP call through the account's limiter.
-    p = await setupFor(metaDriver, { limits: '{ requests_per_second: 3, batch_size: 1, concurrency: 1 }', sandbox: { meta: { rateLimit: { requestsPerSecond: 3 } } } });
-    await p.write(simple(3));
-    expect((await p.run({ retry: { baseDelayMs: 400, maxDelayMs: 1000 } })).syncs[0]!.status).toBe('success');
-    expect(p.sandbox.meta.requests.filter((r) => r.errorCode === 80003)).toEqual([]); // fails: the third add is refused with 80003
   });
 });

@@ -10,6 +10,7 @@ import { silentLogger } from '../../src/core/log.js';
 import { dataManagerCapabilities, googleAdsCapabilities } from '../../src/platforms/google/capabilities.js';
 import { configSpec, googleConfigSchema } from '../../src/platforms/google/config.js';
 import { definition, tokenUrl, type DataManagerPlatform, type GoogleAdsPlatform, type GoogleBatch } from '../../src/platforms/google/index.js';
+import { sendRequest } from '../../src/platforms/http/request.js';
 import { loadPlatform, plannedPlatformTypes, platformTypes } from '../../src/platforms/registry.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
 import { sandboxPathFor } from '../../src/sandbox/index.js';
@@ -53,7 +54,8 @@ async function setup(options: SandboxOptions = {}): Promise<Sandbox> {
 
 function dataManager(config: Record<string, unknown> = {}): DataManagerPlatform {
   const parsed = googleConfigSchema.parse({ customer_id: CID, access_token: SANDBOX_TOKEN, api_base_url: sandbox!.urlFor('google'), timeout_ms: 5000, ...config });
-  return definition.create(parsed, { logger: silentLogger }) as DataManagerPlatform;
+  // Requests go straight out, without the runner's per-account rate limit (test/e2e covers that).
+  return definition.create(parsed, { logger: silentLogger, http: sendRequest }) as DataManagerPlatform;
 }
 
 function googleAds(config: Record<string, unknown> = {}): GoogleAdsPlatform {
