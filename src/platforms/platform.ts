@@ -81,9 +81,17 @@ export interface Platform {
   send(batch: DeliveryBatch): Promise<BatchResult>;
   /**
    * Called once per op after its last batch: close a session, run an upload job, collect counts.
-   * Errors are classified like send()'s. What it returns is stored as a platform report.
+   * Errors are classified like send()'s: after a RetriableError the runtime calls it again (with
+   * backoff, within the retry policy), so it must be safe to repeat. What it returns is stored as
+   * a platform report.
    */
   finish?(audienceId: string, op: DeliveryOp): Promise<PlatformReport | void>;
+  /**
+   * The runtime gave up on finish() for this audience: this run's changes to it are recorded as not
+   * applied and the next run sends them again, so nothing staged for it may be applied later (a
+   * later run's changes could contradict it). Forget it.
+   */
+  abandon?(audienceId: string): void;
   /** For capabilities.replace 'remove-all': empty the audience before a full refresh re-adds everyone. */
   removeAll?(audienceId: string): Promise<PlatformReport | void>;
   /** A report brought up to date (an async request's status, a job's outcome), for `status --refresh`. */
