@@ -81,11 +81,12 @@ export interface Platform {
   send(batch: DeliveryBatch): Promise<BatchResult>;
   /**
    * Called once per op after its last batch: close a session, run an upload job, collect counts.
-   * Errors are classified like send()'s: after a RetriableError the runtime calls it again (with
-   * backoff, within the retry policy), so it must be safe to repeat. What it returns is stored as
-   * a platform report.
+   * `last`: no further op of the sync follows in this run, so nothing may wait for one (the runner
+   * records the op's rows as done once this returns). Errors are classified like send()'s: after a
+   * RetriableError the runtime calls it again (with backoff, within the retry policy), so it must
+   * be safe to repeat. What it returns is stored as a platform report.
    */
-  finish?(audienceId: string, op: DeliveryOp): Promise<PlatformReport | void>;
+  finish?(audienceId: string, op: DeliveryOp, options?: { last?: boolean }): Promise<PlatformReport | void>;
   /**
    * The runtime gave up on finish() for this audience: this run's changes to it are recorded as not
    * applied and the next run sends them again, so nothing staged for it may be applied later (a

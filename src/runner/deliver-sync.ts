@@ -99,7 +99,9 @@ export async function deliverSync(ctx: RunContext, plan: DeliveryPlan): Promise<
     try {
       // Retried like a request: a Google Ads job run meets CONCURRENT_MODIFICATION while the list's
       // previous job still runs, and may be free a little later.
-      const report = await withRetries(retry, spent, async () => client.platform.finish?.(audienceId, op), (error, attempt, delay) =>
+      // Last: no op follows (the final one, or the sync stopped), so the platform must not wait for one.
+      const last = op === ops.at(-1) || out.stopped !== undefined;
+      const report = await withRetries(retry, spent, async () => client.platform.finish?.(audienceId, op, { last }), (error, attempt, delay) =>
         logger.warn({ op, attempt, delay_ms: delay, error: error.message }, 'finishing the upload failed, retrying'),
       );
       if (report) out.reports.push(report);

@@ -394,6 +394,22 @@ describe('Google Ads: a run while the previous run\'s job is still RUNNING', () 
     expect(await snapshotKeys(p)).toEqual(['K001', 'K002', 'K003', 'K004']);
   });
 
+  it('a run of removals only runs its job before it commits: a busy list fails it, the removals are not recorded as done', async () => {
+    p = await firstRunStillRunning();
+    await p.write(simple(3).slice(1)); // K000 leaves; nothing joins
+    const s = (await p.run()).syncs[0]!;
+    expect(s).toMatchObject({ status: 'failed', removed: 0, failed: 1 });
+    expect(s.error).toMatch(/\(CONCURRENT_MODIFICATION\): the previous job of user list 7000000042 .* is still running/);
+    expect(await changes(p, "status <> 'sent'")).toEqual([expect.objectContaining({ member_key: 'K000', op: 'remove', status: 'failed', error_code: 'CONCURRENT_MODIFICATION' })]);
+    expect(await snapshotKeys(p)).toEqual(['K000', 'K001', 'K002']);
+    expect(googleAdsDriver.held(p.sandbox)).toEqual(googleAdsDriver.expected(simple(3)));
+
+    p.sandbox.google.completeAll();
+    expect((await p.run()).syncs[0]).toMatchObject({ status: 'success', removed: 1 });
+    expect(googleAdsDriver.held(p.sandbox)).toEqual(googleAdsDriver.expected(simple(3).slice(1)));
+    expect(await snapshotKeys(p)).toEqual(['K001', 'K002']);
+  });
+
   it('the retries spend the sync\'s retry budget', async () => {
     p = await firstRunStillRunning();
     await p.write(simple(5));

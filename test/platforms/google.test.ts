@@ -490,6 +490,21 @@ describe('Google platform (Google Ads API): OfflineUserDataJob', () => {
     expect(sandbox!.google.requests.at(-1)).toMatchObject({ op: 'run_job', status: 400, reason: 'CONCURRENT_MODIFICATION' });
   });
 
+  it('runs a job of removals in finish() when no adds follow (last), so a refusal reaches the runner', async () => {
+    await setup({ google: { processingMs: 60_000 } });
+    const ads = googleAds();
+    await ads.send(batch('add', [{ email: EMAILS.dana }, { email: EMAILS.danam }]));
+    await ads.finish(LIST, 'add', { last: true });
+    await ads.send(batch('remove', [{ email: EMAILS.danam }]));
+    const busy = await failure(ads.finish(LIST, 'remove', { last: true }));
+    expect((busy as RetriableError).details.code).toBe('CONCURRENT_MODIFICATION');
+    sandbox!.google.completeAll();
+    expect(await ads.finish(LIST, 'remove', { last: true })).toMatchObject({ status: 'RUNNING', details: { op: 'remove', removes: 1 } });
+    expect(sandbox!.google.members(LIST)).toEqual([EMAILS.dana]);
+    await ads.close(); // nothing left to run
+    expect(sandbox!.google.requests.filter((r) => r.op === 'run_job').map((r) => r.status)).toEqual([200, 400, 200]);
+  });
+
   it('sends the developer-token and login-customer-id headers, one identifier per UserIdentifier', async () => {
     const google = await recorder((path) => ({
       status: 200,

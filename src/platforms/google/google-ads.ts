@@ -98,17 +98,19 @@ export class GoogleAdsPlatform implements Platform {
 
   /**
    * Runs the list's job, once it holds operations; the report names the job. The runner sends a
-   * sync's removals first, then its adds: after the removals the run waits, so the adds join the
-   * same job (a second job would meet CONCURRENT_MODIFICATION for as long as the first runs, hours
-   * on Google). A job whose adds never come runs at close().
+   * sync's removals first, then its adds: after removals that adds follow (last: false) the run
+   * waits, so the adds join the same job (a second job would meet CONCURRENT_MODIFICATION for as
+   * long as the first runs, hours on Google). When nothing follows, the job runs now, so a failure
+   * to run it fails the sync's removals instead of leaving them recorded as done. A caller that
+   * does not say (no options) gets the wait; a job whose adds never come runs at close().
    */
-  async finish(audienceId: string, op: DeliveryOp): Promise<PlatformReport | void> {
+  async finish(audienceId: string, op: DeliveryOp, options?: { last?: boolean }): Promise<PlatformReport | void> {
     const pending = this.jobs.get(audienceId);
     if (!pending) return;
     const job = await pending.catch(() => undefined);
     if (!job) return; // its creation failed, and so did the sends that needed it
     if (job.creates + job.removes === 0 && !job.removeAll) return;
-    if (op === 'remove') {
+    if (op === 'remove' && !options?.last) {
       this.deferred.add(audienceId);
       return this.report(audienceId, op, job, 'PENDING');
     }
@@ -133,7 +135,12 @@ export class GoogleAdsPlatform implements Platform {
     void pending?.then((job) => this.logger.warn({ job: job.resourceName, user_list_id: audienceId }, 'Google Ads job abandoned: it stays PENDING and is never run')).catch(() => undefined);
   }
 
-  /** Runs the jobs whose removals were the last changes of their sync. */
+  /**
+   * Runs the jobs still waiting for adds that never came (finish('remove') without last: true,
+   * then no finish('add')). The runner says which op is last, so for it this is only the path of
+   * a sync that broke off between its removals and its adds without committing; the next run
+   * re-sends every member of such a sync (runner/recovery.ts).
+   */
   async close(): Promise<void> {
     for (const audienceId of [...this.deferred]) {
       const pending = this.jobs.get(audienceId);
