@@ -83,7 +83,7 @@ export class RetriableError extends AudsyncError {
   constructor(
     message: string,
     readonly details: { status?: number; code?: string; retryAfterMs?: number } = {},
-    options: { cause?: unknown } = {},
+    options: { hint?: string; cause?: unknown } = {},
   ) {
     super(message, options);
   }

@@ -1,9 +1,11 @@
 // The extension point for ad platforms. The runtime (delivery.ts) owns batching, concurrency,
-// rate limits and retries; a platform's send() does exactly one request and maps its answer.
+// rate limits and retries; a platform's send() sends one batch (one request, plus any it needs
+// first, such as creating a job) and maps the answer. Every request goes through context.http.
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { HashedRow, IdentifierKind, IdentifierRule } from '../core/identifiers.js';
 import type { AudienceRef } from '../core/manifest.js';
+import type { HttpSend } from './http/request.js';
 
 export interface PlatformCapabilities {
   identifiers: Partial<Record<IdentifierKind, IdentifierRule>>;
@@ -55,11 +57,21 @@ export interface BatchResult {
 
 export interface PlatformContext {
   logger: Logger;
+  /**
+   * The platform's only way to the network. The runtime's waits for a slot of the ad account's
+   * rate limit before every request, so every call counts, whatever method makes it: audience
+   * lookups and creates, uploads, job runs, status polls, token exchanges. (Platforms count the
+   * way the platform does: Meta counts every call of an ad account.)
+   */
+  http: HttpSend;
 }
 
 export interface Platform {
   readonly capabilities: PlatformCapabilities;
-  /** The ad account whose rate limits this client spends: syncs to one account share one limit. */
+  /**
+   * The ad account whose rate limit this client spends: every request of every sync and destination
+   * on one account waits in one limit (context.http).
+   */
   readonly account?: string;
   /**
    * The audience id for a sync. With create=false (plan) returns null where the audience would be
@@ -69,9 +81,18 @@ export interface Platform {
   send(batch: DeliveryBatch): Promise<BatchResult>;
   /**
    * Called once per op after its last batch: close a session, run an upload job, collect counts.
-   * Errors are classified like send()'s. What it returns is stored as a platform report.
+   * `last`: no further op of the sync follows in this run, so nothing may wait for one (the runner
+   * records the op's rows as done once this returns). Errors are classified like send()'s: after a
+   * RetriableError the runtime calls it again (with backoff, within the retry policy), so it must
+   * be safe to repeat. What it returns is stored as a platform report.
    */
-  finish?(audienceId: string, op: DeliveryOp): Promise<PlatformReport | void>;
+  finish?(audienceId: string, op: DeliveryOp, options?: { last?: boolean }): Promise<PlatformReport | void>;
+  /**
+   * The runtime gave up on finish() for this audience: this run's changes to it are recorded as not
+   * applied and the next run sends them again, so nothing staged for it may be applied later (a
+   * later run's changes could contradict it). Forget it.
+   */
+  abandon?(audienceId: string): void;
   /** For capabilities.replace 'remove-all': empty the audience before a full refresh re-adds everyone. */
   removeAll?(audienceId: string): Promise<PlatformReport | void>;
   /** A report brought up to date (an async request's status, a job's outcome), for `status --refresh`. */

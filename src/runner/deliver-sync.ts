@@ -5,8 +5,9 @@
 //   emptied with remove-all and every member added again (Google); either way the leavers are gone,
 //   so their removal rows count as sent once it completes.
 import type { Logger } from 'pino';
+import { FatalError, RetriableError } from '../core/errors.js';
 import { deliver, type DeliveryOutcome } from '../platforms/delivery/deliver.js';
-import { defaultRetryPolicy } from '../platforms/delivery/retry.js';
+import { defaultRetryPolicy, withRetries } from '../platforms/delivery/retry.js';
 import type { DeliveryOp, PlatformReport } from '../platforms/platform.js';
 import type { SyncSqlSpec } from '../warehouse/sql/delta.js';
 import { coverRemovalsSql, failRowsSql, holdBackAddsSql, rowsToSendSql, unpackRows, type RowsToSend } from '../warehouse/sql/outcome.js';
@@ -49,7 +50,7 @@ export async function deliverSync(ctx: RunContext, plan: DeliveryPlan): Promise<
 
   if (refresh === 'remove-all') {
     try {
-      const report = await client.rateQueue.add(() => client.platform.removeAll!(audienceId));
+      const report = await client.platform.removeAll!(audienceId);
       out.requests++;
       out.emptied = true;
       if (report) out.reports.push(report);
@@ -59,6 +60,9 @@ export async function deliverSync(ctx: RunContext, plan: DeliveryPlan): Promise<
     }
   }
 
+  const retry = { ...defaultRetryPolicy, ...ctx.options.retry };
+  /** Retries this sync spent, its requests' and its finish() calls' together, against retry.budget. */
+  const spent = { retries: 0 };
   const delivered: DeliveryOp[] = [];
   for (const op of ops) {
     if (out.stopped) break;
@@ -76,13 +80,13 @@ export async function deliverSync(ctx: RunContext, plan: DeliveryPlan): Promise<
       maxRows: client.maxRows,
       maxBytes: client.maxBytes,
       concurrency: client.concurrency,
-      rateQueue: client.rateQueue,
-      retry: { ...defaultRetryPolicy, ...ctx.options.retry },
+      retry,
       logger,
       onOutcome: (o: DeliveryOutcome) => writer.add(o),
     });
     await writer.flush();
     delivered.push(op);
+    spent.retries += summary.retries;
     out.requests += summary.requests;
     out.rowsSent += summary.rowsSent;
     out.stopped = summary.stopped;
@@ -93,13 +97,22 @@ export async function deliverSync(ctx: RunContext, plan: DeliveryPlan): Promise<
       out.rowsSent = 0;
     }
     try {
-      const report = await client.platform.finish?.(audienceId, op);
+      // Retried like a request: a Google Ads job run meets CONCURRENT_MODIFICATION while the list's
+      // previous job still runs, and may be free a little later.
+      // Last: no op follows (the final one, or the sync stopped), so the platform must not wait for one.
+      const last = op === ops.at(-1) || out.stopped !== undefined;
+      const report = await withRetries(retry, spent, async () => client.platform.finish?.(audienceId, op, { last }), (error, attempt, delay) =>
+        logger.warn({ op, attempt, delay_ms: delay, error: error.message }, 'finishing the upload failed, retrying'),
+      );
       if (report) out.reports.push(report);
     } catch (error) {
       // Some platforms only stage rows until finish() applies them (a Google Ads job run): when it
-      // fails, nothing delivered in this run is known to have landed, so none of it counts as sent.
-      out.stopped ??= error instanceof Error ? error : new Error(message(error));
-      await wh.execute(failRowsSql(d, spec, t.deliveries, runId, delivered, `not applied: ${message(error)}`, now()));
+      // fails, nothing delivered in this run is known to have landed, so none of it counts as sent,
+      // and the platform must not apply it later either (the next run sends it again).
+      client.platform.abandon?.(audienceId);
+      const failure = notApplied(error);
+      out.stopped ??= failure;
+      await wh.execute(failRowsSql(d, spec, t.deliveries, runId, delivered, `not applied: ${failure.message}`, now(), platformCode(error)));
       out.rowsSent = 0;
     }
     logger.info(
@@ -112,6 +125,19 @@ export async function deliverSync(ctx: RunContext, plan: DeliveryPlan): Promise<
     await wh.execute(coverRemovalsSql(d, spec, t.deliveries, runId, now()));
   }
   return out;
+}
+
+/** A failed finish() as the sync's error: what the platform said, and what it means for this run's rows. */
+function notApplied(error: unknown): Error {
+  const text = `${message(error)}; none of this run's changes to the audience count as sent: the next run sends them again`;
+  if (error instanceof RetriableError) return new RetriableError(text, error.details, { hint: error.hint, cause: error });
+  if (error instanceof FatalError) return new FatalError(text, error.details, { hint: error.hint, cause: error });
+  return new Error(text, { cause: error });
+}
+
+/** The platform's code for a failure (CONCURRENT_MODIFICATION, ETIMEDOUT...), for audsync_changes.error_code. */
+function platformCode(error: unknown): string | undefined {
+  return error instanceof RetriableError || error instanceof FatalError ? error.details.code : undefined;
 }
 
 /** The rows to send, each hashed kind's value unpacked from the one `packed` column ('' was NULL). */

@@ -1,8 +1,11 @@
-// One platform client per destination for the whole invocation, plus the rate queue that every sync
-// to that destination shares, so several syncs to one ad account stay under its limit together.
+// One platform client per destination for the whole invocation, and one rate queue per ad account
+// that every request of every platform client on that account waits in: the platform gets its
+// requests only through the queue (PlatformContext.http), so several syncs and destinations on one
+// account stay under its limit together, lookups, job runs and status polls included.
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import type { DestinationDef } from '../core/manifest.js';
+import { sendRequest, type HttpSend } from '../platforms/http/request.js';
 import type { Platform, PlatformDefinition } from '../platforms/platform.js';
 import { loadPlatform, loadPlatformConfigSpec } from '../platforms/registry.js';
 import { SANDBOX_TOKEN } from '../sandbox/token.js';
@@ -11,7 +14,6 @@ export interface DestinationClient {
   destination: DestinationDef;
   definition: PlatformDefinition<any>;
   platform: Platform;
-  rateQueue: PQueue;
   concurrency: number;
   maxRows: number;
   maxBytes?: number;
@@ -46,7 +48,13 @@ export class PlatformPool {
     const definition = await loadPlatform(destination.type);
     const config = this.sandboxUrl ? await sandboxConfig(destination, this.sandboxUrl(destination.type)) : destination.config;
     const logger = this.logger.child({ destination: destination.name });
-    const platform = definition.create(config, { logger });
+    // The account, and so the queue, is the instance's to name: bound as soon as it exists.
+    let rateQueue: PQueue | undefined;
+    const http: HttpSend = (request) => {
+      if (!rateQueue) return Promise.reject(new Error(`the ${destination.type} platform of destination ${destination.name} sent a request while being created`));
+      return rateQueue.add(() => sendRequest(request));
+    };
+    const platform = definition.create(config, { logger, http });
     // The instance's: one platform type can differ by API (Google Ads takes smaller batches than Data Manager).
     const caps = platform.capabilities;
     const limits = (destination.config.limits ?? {}) as Limits;
@@ -54,13 +62,14 @@ export class PlatformPool {
     const maxRows = Math.min(limits.batch_size ?? caps.maxRowsPerRequest, caps.maxRowsPerRequest);
     const concurrency = limits.concurrency ?? caps.defaultConcurrency ?? 4;
     const rps = limits.requests_per_second ?? caps.defaultRequestsPerSecond;
-    const rateQueue = this.rateQueueFor(`${destination.type}:${platform.account ?? destination.name}`, rps);
-    return { destination, definition, platform, rateQueue, concurrency, maxRows, maxBytes: caps.maxBytesPerRequest };
+    rateQueue = this.rateQueueFor(`${destination.type}:${platform.account ?? destination.name}`, rps);
+    return { destination, definition, platform, concurrency, maxRows, maxBytes: caps.maxBytesPerRequest };
   }
 
   /**
-   * One queue per ad account: every sync and destination spending that account's limit waits in
-   * it. When destinations on one account set different limits, the first one used sets it.
+   * One queue per ad account: every request of every sync and destination spending that account's
+   * limit waits in it, one slot per HTTP call. When destinations on one account set different
+   * limits, the first one used sets it.
    */
   private rateQueueFor(account: string, rps: number | undefined): PQueue {
     let queue = this.rateQueues.get(account);

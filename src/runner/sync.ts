@@ -137,8 +137,8 @@ export async function runSync(ctx: RunContext, p: PreparedSync, modelError?: unk
       logger.warn('an earlier run of this sync was interrupted after sending and before its commit: this run re-sends every member, so the audience is exact again');
     }
     const client = await ctx.platforms.get(p.destination);
-    // Lookups and creates count against the account's limit too (Meta counts every call).
-    const audienceId = (await client.rateQueue.add(() => client.platform.resolveAudience(p.sync.audience, { create: isRun }))) ?? null;
+    // Its lookups and creates wait in the account's rate limit like every request (platforms.ts).
+    const audienceId = await client.platform.resolveAudience(p.sync.audience, { create: isRun });
     result.audience_id = audienceId;
     result.audience_created = audienceId === null;
     const [prior] = await wh.query<{ audience_id: string }>(`SELECT audience_id FROM ${t.syncState} WHERE sync_id = ${literal(d, p.sync.id)}`);

@@ -4,9 +4,12 @@
 // (bad token, throttling with the platform's own delay signal, 5xx, a refused row), full refresh
 // over a stray identifier, and the platform reports in audsync_platform_reports. Expected sets come
 // from a small reference of each platform's rules (support.ts), not from the product's SQL.
-// At the end, known product bugs as it.fails, each with what should happen: Google addresses never
-// replaced or removed, CONCURRENT_MODIFICATION reported as "invalid argument", audience lookups
-// outside the per-account rate queue.
+// Then the rate governor: every HTTP call of a run (audience lookups and creates, uploads, job
+// runs, status polls) takes its own slot of the ad account's limit, checked against the arrival
+// times the simulators saw; and Google Ads runs that meet the previous run's job still RUNNING
+// (CONCURRENT_MODIFICATION retried with backoff, then a failure that says so, nothing recorded as
+// synced, the job never run later). At the end, known product bugs as it.fails, each with what
+// should happen: Google addresses never replaced or removed.
 import { afterEach, describe, expect, it } from 'vitest';
 import { exitCodeFor, EXIT } from '../../src/core/result.js';
 import {
@@ -270,6 +273,163 @@ describe.each(DRIVERS)('platform conformance: $label', (driver: PlatformDriver) 
   });
 });
 
+// ---- the rate governor ----------------------------------------------------------------------------
+
+/** The most arrivals within any window of `windowMs` (a platform's per-second limit counts these). */
+function busiestWindow(log: { at: number }[], windowMs = 1000): number {
+  const times = log.map((t) => t.at).sort((a, b) => a - b);
+  return Math.max(0, ...times.map((start, i) => times.slice(i).filter((t) => t < start + windowMs).length));
+}
+
+describe('rate governor: every HTTP call waits in the ad account\'s limit', () => {
+  it('Meta: a first run that creates its audience at the account\'s limit is never throttled', async () => {
+    // Meta counts every call of an ad account (the simulator's limiter too): the audience list, the
+    // create and the adds each take a slot of the account's limit, never two calls in one.
+    p = await setupFor(metaDriver, { limits: '{ requests_per_second: 3, batch_size: 1, concurrency: 1 }', sandbox: { meta: { rateLimit: { requestsPerSecond: 3 } } } });
+    const log = tap(p.sandbox.meta);
+    await p.write(simple(3));
+    expect((await p.run({ retry: { baseDelayMs: 400, maxDelayMs: 1000 } })).syncs[0]!.status).toBe('success');
+    expect(p.sandbox.meta.requests.filter((r) => r.errorCode === 80003)).toEqual([]);
+    expect(p.sandbox.meta.requests.map((r) => r.op)).toEqual(['list', 'create', 'add', 'add', 'add']);
+    expect(busiestWindow(log)).toBeLessThanOrEqual(3);
+  });
+
+  // Google: job creation, uploads, job runs and the status polls of pending reports at the start of
+  // the next run are all calls of the account; so are the requests of a send that takes several.
+  it.each([googleAdsDriver, googleDataManagerDriver])('$label: uploads, job runs and status polls each take a slot of the limit', async (driver) => {
+    p = await setupFor(driver, { limits: '{ requests_per_second: 3, batch_size: 1, concurrency: 4 }' });
+    const log = tap(p.sandbox.google);
+    await p.write(simple(4));
+    expect((await p.run()).syncs[0]!.status).toBe('success');
+    const firstRun = log.splice(0); // each invocation has its own limiter: windows are counted per run
+    await p.write(simple(6));
+    expect((await p.run()).syncs[0]).toMatchObject({ status: 'success', added: 2 });
+    const ops = p.sandbox.google.requests.map((r) => r.op);
+    if (driver.kind === 'google_ads') {
+      expect(ops).toEqual([...['create_job', ...Array(4).fill('add_operations'), 'run_job'], ...['search', 'create_job', 'add_operations', 'add_operations', 'run_job']]);
+    } else {
+      // The second run first asks about the first run's four requests, then sends two more.
+      expect(ops).toEqual([...Array(4).fill('ingest'), ...Array(4).fill('status'), 'ingest', 'ingest']);
+    }
+    expect(p.sandbox.google.requests.filter((r) => r.status === 429)).toEqual([]);
+    expect(Math.max(busiestWindow(firstRun), busiestWindow(log))).toBeLessThanOrEqual(3);
+  });
+});
+
+// ---- Google Ads: one job per list at a time -------------------------------------------------------
+
+/**
+ * Google Ads runs one OfflineUserDataJob per user list at a time, and a job takes hours: running
+ * this run's job while the previous run's still RUNNING answers 400 with a GoogleAdsFailure whose
+ * errorCode is {databaseError: CONCURRENT_MODIFICATION}. The runtime runs the job again with
+ * backoff within the run's retry policy; if the list is still busy, the sync fails saying so, and
+ * nothing of it counts as sent. The job it staged is abandoned: never run later (it could undo a
+ * later run's changes), left PENDING at Google, which has no call to delete one.
+ */
+describe('Google Ads: a run while the previous run\'s job is still RUNNING', () => {
+  /** A project whose first run's job (3 members) stays RUNNING: 60 s here, hours on Google. */
+  const firstRunStillRunning = async () => {
+    p = await setupFor(googleAdsDriver, { sandbox: { google: { processingMs: 60_000 } } });
+    await p.write(simple(3));
+    expect((await p.run()).syncs[0]!.status).toBe('success');
+    return p;
+  };
+  /** Calls `then` after the n-th refusal of a job run, as the simulator answers it. */
+  const afterRefusal = (n: number, then: () => void) => {
+    const google = p!.sandbox.google;
+    const handle = google.handle.bind(google);
+    let refusals = 0;
+    google.handle = async (request) => {
+      const reply = await handle(request);
+      if (request.path.endsWith(':run') && 'status' in reply && reply.status === 400 && ++refusals === n) then();
+      return reply;
+    };
+  };
+
+  it('retries the job run with backoff, then fails naming CONCURRENT_MODIFICATION: nothing counts as sent or is applied later, the next run sends it', async () => {
+    p = await firstRunStillRunning();
+    const next = simple(4, 1); // K000 leaves, K003 and K004 join
+    await p.write(next);
+    const log = tap(p.sandbox.google);
+    // The previous job finishes right after the last refusal: too late for this run, which gives
+    // up; its job (K000's removal, two adds) must not run at close() all the same.
+    afterRefusal(4, () => p!.sandbox.google.completeAll());
+    const s = (await p.run({ retry: { maxAttempts: 4, baseDelayMs: 40, maxDelayMs: 200 } })).syncs[0]!;
+    expect(s).toMatchObject({ status: 'failed', added: 0, removed: 0, failed: 3 });
+    expect(s.error).toMatch(/^gave up after 4 attempts: the Google Ads API refused to run job customers\/1234567890\/offlineUserDataJobs\/\d+ \(CONCURRENT_MODIFICATION\)/);
+    expect(s.error).toMatch(/the previous job of user list 7000000042 in customer 1234567890 is still running/);
+    expect(s.error).toMatch(/none of this run's changes to the audience count as sent: the next run sends them again/);
+    expect(s.error).not.toMatch(/invalid argument/i);
+    const runs = log.filter((t) => t.path.endsWith(':run'));
+    // One job, run four times, each after a longer backoff (full jitter: at least half the ceiling).
+    expect(runs.map((r) => r.status)).toEqual([400, 400, 400, 400]);
+    expect(new Set(runs.map((r) => r.path)).size).toBe(1);
+    runs.slice(1).forEach((r, i) => expect(r.at - runs[i]!.at).toBeGreaterThanOrEqual((40 * 2 ** i) / 2 - 2));
+    expect(p.sandbox.google.requests.filter((r) => r.op === 'run_job').map((r) => r.reason)).toEqual([undefined, ...Array(4).fill('CONCURRENT_MODIFICATION')]);
+
+    const failed = await p.query<{ member_key: string; op: string; status: string; error_code: string; error_message: string }>(
+      `SELECT member_key, op, status, error_code, error_message FROM audsync.audsync_changes WHERE status <> 'sent' ORDER BY member_key`,
+    );
+    expect(failed.map((c) => [c.member_key, c.op, c.status, c.error_code])).toEqual([
+      ['K000', 'remove', 'failed', 'CONCURRENT_MODIFICATION'],
+      ['K003', 'add', 'failed', 'CONCURRENT_MODIFICATION'],
+      ['K004', 'add', 'failed', 'CONCURRENT_MODIFICATION'],
+    ]);
+    for (const c of failed) expect(c.error_message).toMatch(/^not applied: .*\(CONCURRENT_MODIFICATION\): the previous job of user list 7000000042 .*still running.*the next run sends them again/);
+    const [run] = await p.query<{ status: string; error_message: string }>(`SELECT status, error_message FROM audsync.audsync_runs ORDER BY started_at DESC LIMIT 1`);
+    expect(run).toEqual({ status: 'failed', error_message: s.error });
+    expect(await snapshotKeys(p)).toEqual(['K000', 'K001', 'K002']);
+    // The abandoned job stays PENDING at Google: never run, not even when the invocation closed.
+    expect(p.sandbox.google.requests.filter((r) => r.op === 'run_job')).toHaveLength(5);
+    expect(p.sandbox.google.jobs().map((j) => [j.status, j.creates, j.removes])).toEqual([
+      ['SUCCESS', 3, 0],
+      ['PENDING', 2, 1],
+    ]);
+    expect(googleAdsDriver.held(p.sandbox)).toEqual(googleAdsDriver.expected(simple(3)));
+
+    // The list is free now: the next run sends the same changes again, in a new job.
+    expect((await p.run()).syncs[0]).toMatchObject({ status: 'success', added: 2, removed: 1, failed: 0 });
+    expect(googleAdsDriver.held(p.sandbox)).toEqual(googleAdsDriver.expected(next));
+    expect(p.sandbox.google.jobs().map((j) => j.status)).toEqual(['SUCCESS', 'PENDING', 'RUNNING']);
+    expect(await snapshotKeys(p)).toEqual(['K001', 'K002', 'K003', 'K004']);
+  });
+
+  it('a run of removals only runs its job before it commits: a busy list fails it, the removals are not recorded as done', async () => {
+    p = await firstRunStillRunning();
+    await p.write(simple(3).slice(1)); // K000 leaves; nothing joins
+    const s = (await p.run()).syncs[0]!;
+    expect(s).toMatchObject({ status: 'failed', removed: 0, failed: 1 });
+    expect(s.error).toMatch(/\(CONCURRENT_MODIFICATION\): the previous job of user list 7000000042 .* is still running/);
+    expect(await changes(p, "status <> 'sent'")).toEqual([expect.objectContaining({ member_key: 'K000', op: 'remove', status: 'failed', error_code: 'CONCURRENT_MODIFICATION' })]);
+    expect(await snapshotKeys(p)).toEqual(['K000', 'K001', 'K002']);
+    expect(googleAdsDriver.held(p.sandbox)).toEqual(googleAdsDriver.expected(simple(3)));
+
+    p.sandbox.google.completeAll();
+    expect((await p.run()).syncs[0]).toMatchObject({ status: 'success', removed: 1 });
+    expect(googleAdsDriver.held(p.sandbox)).toEqual(googleAdsDriver.expected(simple(3).slice(1)));
+    expect(await snapshotKeys(p)).toEqual(['K001', 'K002']);
+  });
+
+  it('the retries spend the sync\'s retry budget', async () => {
+    p = await firstRunStillRunning();
+    await p.write(simple(5));
+    const s = (await p.run({ retry: { maxAttempts: 10, baseDelayMs: 5, maxDelayMs: 20, budget: 2 } })).syncs[0]!;
+    expect(s).toMatchObject({ status: 'failed', failed: 2 });
+    expect(s.error).toMatch(/^stopped after spending the retry budget of 2 retries: .*\(CONCURRENT_MODIFICATION\)/);
+    expect(p.sandbox.google.requests.filter((r) => r.op === 'run_job').map((r) => r.status)).toEqual([200, 400, 400, 400]);
+  });
+
+  it('a previous job that finishes while the run retries lets this run\'s job run: the sync succeeds', async () => {
+    p = await firstRunStillRunning();
+    afterRefusal(2, () => p!.sandbox.google.completeAll());
+    await p.write(simple(5));
+    expect((await p.run()).syncs[0]).toMatchObject({ status: 'success', added: 2, failed: 0 });
+    expect(p.sandbox.google.requests.filter((r) => r.op === 'run_job').map((r) => r.status)).toEqual([200, 400, 400, 200]);
+    expect(googleAdsDriver.held(p.sandbox)).toEqual(googleAdsDriver.expected(simple(5)));
+    expect(await snapshotKeys(p)).toEqual(['K000', 'K001', 'K002', 'K003', 'K004']);
+  });
+});
+
 // ---- known product bugs: each test states what should happen and fails until it does -------------
 
 /**
@@ -320,34 +480,5 @@ describe.each([googleDataManagerDriver, googleAdsDriver])('Google addresses: $la
     const s = (await p.run()).syncs[0]!;
     expect(s).toMatchObject({ status: 'success', changed: 1 }); // passes, with requests: 0
     expect(driver.held(p.sandbox).address).toEqual(driver.expected(moved).address); // fails: old address held, new one never sent
-  });
-});
-
-describe('Google Ads: a run while the previous run\'s job is still RUNNING', () => {
-  it.fails('BUG: the sync error and the failed changes name CONCURRENT_MODIFICATION, not "invalid argument"', async () => {
-    // processingMs 60 s: the first run's job is still RUNNING when the second run starts (real jobs take hours).
-    p = await setupFor(googleAdsDriver, { sandbox: { google: { processingMs: 60_000 } } });
-    await p.write(simple(3));
-    expect((await p.run()).syncs[0]!.status).toBe('success');
-    await p.write(simple(5));
-    const s = (await p.run()).syncs[0]!;
-    expect(s).toMatchObject({ status: 'failed', failed: 2 }); // passes: nothing lost, sent again next run
-    expect(p.sandbox.google.requests.at(-1)).toMatchObject({ op: 'run_job', status: 400, reason: 'CONCURRENT_MODIFICATION' }); // passes
-    // Fails: the error reads "the Google Ads API answered HTTP 400 INVALID_ARGUMENT: Request contains an
-    // invalid argument." and audsync_changes says error_code 'not_applied' with the same words.
-    expect(s.error).toMatch(/CONCURRENT_MODIFICATION|still running/);
-  });
-});
-
-describe('rate governor (Meta)', () => {
-  it.fails('BUG: a first run that creates its audience at the account\'s limit is throttled once', async () => {
-    // Meta counts every call of an ad account (the simulator's limiter too). Audience lookups now
-    // wait in the account's rate queue, but resolving by name makes two calls (list, then create)
-    // in one queue slot, so list + create + the first adds can exceed 3 calls in a second. The fix
-    // is for platforms to schedule every HTTP call through the account's limiter.
-    p = await setupFor(metaDriver, { limits: '{ requests_per_second: 3, batch_size: 1, concurrency: 1 }', sandbox: { meta: { rateLimit: { requestsPerSecond: 3 } } } });
-    await p.write(simple(3));
-    expect((await p.run({ retry: { baseDelayMs: 400, maxDelayMs: 1000 } })).syncs[0]!.status).toBe('success');
-    expect(p.sandbox.meta.requests.filter((r) => r.errorCode === 80003)).toEqual([]); // fails: the third add is refused with 80003
   });
 });

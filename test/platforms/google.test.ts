@@ -10,6 +10,7 @@ import { silentLogger } from '../../src/core/log.js';
 import { dataManagerCapabilities, googleAdsCapabilities } from '../../src/platforms/google/capabilities.js';
 import { configSpec, googleConfigSchema } from '../../src/platforms/google/config.js';
 import { definition, tokenUrl, type DataManagerPlatform, type GoogleAdsPlatform, type GoogleBatch } from '../../src/platforms/google/index.js';
+import { sendRequest } from '../../src/platforms/http/request.js';
 import { loadPlatform, plannedPlatformTypes, platformTypes } from '../../src/platforms/registry.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
 import { sandboxPathFor } from '../../src/sandbox/index.js';
@@ -53,7 +54,8 @@ async function setup(options: SandboxOptions = {}): Promise<Sandbox> {
 
 function dataManager(config: Record<string, unknown> = {}): DataManagerPlatform {
   const parsed = googleConfigSchema.parse({ customer_id: CID, access_token: SANDBOX_TOKEN, api_base_url: sandbox!.urlFor('google'), timeout_ms: 5000, ...config });
-  return definition.create(parsed, { logger: silentLogger }) as DataManagerPlatform;
+  // Requests go straight out, without the runner's per-account rate limit (test/e2e covers that).
+  return definition.create(parsed, { logger: silentLogger, http: sendRequest }) as DataManagerPlatform;
 }
 
 function googleAds(config: Record<string, unknown> = {}): GoogleAdsPlatform {
@@ -488,6 +490,21 @@ describe('Google platform (Google Ads API): OfflineUserDataJob', () => {
     expect(sandbox!.google.requests.at(-1)).toMatchObject({ op: 'run_job', status: 400, reason: 'CONCURRENT_MODIFICATION' });
   });
 
+  it('runs a job of removals in finish() when no adds follow (last), so a refusal reaches the runner', async () => {
+    await setup({ google: { processingMs: 60_000 } });
+    const ads = googleAds();
+    await ads.send(batch('add', [{ email: EMAILS.dana }, { email: EMAILS.danam }]));
+    await ads.finish(LIST, 'add', { last: true });
+    await ads.send(batch('remove', [{ email: EMAILS.danam }]));
+    const busy = await failure(ads.finish(LIST, 'remove', { last: true }));
+    expect((busy as RetriableError).details.code).toBe('CONCURRENT_MODIFICATION');
+    sandbox!.google.completeAll();
+    expect(await ads.finish(LIST, 'remove', { last: true })).toMatchObject({ status: 'RUNNING', details: { op: 'remove', removes: 1 } });
+    expect(sandbox!.google.members(LIST)).toEqual([EMAILS.dana]);
+    await ads.close(); // nothing left to run
+    expect(sandbox!.google.requests.filter((r) => r.op === 'run_job').map((r) => r.status)).toEqual([200, 400, 200]);
+  });
+
   it('sends the developer-token and login-customer-id headers, one identifier per UserIdentifier', async () => {
     const google = await recorder((path) => ({
       status: 200,
@@ -543,10 +560,66 @@ describe('Google platform (Google Ads API): OfflineUserDataJob', () => {
     await ads.send(batch('add', [{ email: EMAILS.dana }])); // a second job while the first runs
     const conflict = await failure(ads.finish(LIST, 'add'));
     expect(conflict).toBeInstanceOf(RetriableError);
-    expect((conflict as RetriableError).details.code).toBe('CONCURRENT_MODIFICATION');
+    expect((conflict as RetriableError).details).toEqual({ status: 400, code: 'CONCURRENT_MODIFICATION' });
+    expect(conflict.message).toBe(
+      `the Google Ads API refused to run job customers/${CID}/offlineUserDataJobs/9000000002 (CONCURRENT_MODIFICATION): the previous job of user list ${LIST} in customer ${CID} is still running, and Google runs one job per list at a time`,
+    );
+    expect((conflict as RetriableError).hint).toMatch(/minutes to hours/);
     sandbox!.google.completeAll();
     expect((await ads.finish(LIST, 'add'))!.details).toMatchObject({ creates: 1 });
     expect(sandbox!.google.members(LIST)).toContain(EMAILS.dana);
+  });
+
+  it('abandon() forgets a job that could not be run: never run later, the next change opens a new job', async () => {
+    await setup({ google: { processingMs: 60_000 } });
+    const ads = googleAds();
+    await ads.send(batch('add', [{ email: EMAILS.dana }]));
+    await ads.finish(LIST, 'add');
+    await ads.send(batch('remove', [{ email: EMAILS.dana }]));
+    await ads.finish(LIST, 'remove'); // deferred: waits for adds, or close()
+    await ads.send(batch('add', [{ email: EMAILS.quinn }]));
+    expect(await failure(ads.finish(LIST, 'add'))).toBeInstanceOf(RetriableError);
+    ads.abandon(LIST);
+    sandbox!.google.completeAll();
+    await ads.close();
+    expect(await ads.finish(LIST, 'add')).toBeUndefined();
+    expect(sandbox!.google.jobs().map((j) => [j.status, j.creates, j.removes])).toEqual([
+      ['SUCCESS', 1, 0],
+      ['PENDING', 1, 1],
+    ]);
+    expect(sandbox!.google.members(LIST)).toEqual([EMAILS.dana]);
+    await ads.send(batch('add', [{ email: EMAILS.quinn }]));
+    expect((await ads.finish(LIST, 'add'))!.reference).toBe(`customers/${CID}/offlineUserDataJobs/9000000003`);
+  });
+
+  it('names the Google Ads error code and message of a retriable refusal, not the envelope\'s "invalid argument"', async () => {
+    const google = await recorder((path) =>
+      path.endsWith(':create')
+        ? { status: 200, body: { resourceName: `customers/${CID}/offlineUserDataJobs/1` } }
+        : {
+            status: 400,
+            body: {
+              error: {
+                code: 400,
+                message: 'Request contains an invalid argument.',
+                status: 'INVALID_ARGUMENT',
+                details: [
+                  {
+                    '@type': 'type.googleapis.com/google.ads.googleads.v24.errors.GoogleAdsFailure',
+                    errors: [{ errorCode: { databaseError: 'CONCURRENT_MODIFICATION' }, message: 'Multiple requests were attempting to modify the same resource at once. Retry the request.' }],
+                  },
+                ],
+              },
+            },
+          },
+    );
+    sandbox = await startSandbox();
+    const error = await failure(googleAds({ api_base_url: google.url }).send(batch('add', [{ email: EMAILS.dana }])));
+    expect(error).toBeInstanceOf(RetriableError);
+    expect([(error as RetriableError).details.code, error.message]).toEqual([
+      'CONCURRENT_MODIFICATION',
+      'the Google Ads API answered HTTP 400 INVALID_ARGUMENT: CONCURRENT_MODIFICATION: Multiple requests were attempting to modify the same resource at once. Retry the request.',
+    ]);
   });
 
   const runElsewhere = (job: string) =>

@@ -31,7 +31,8 @@ async function setup(options: SandboxOptions = {}, config: Record<string, unknow
 
 function platform(config: Record<string, unknown> = {}): Platform {
   const parsed = metaConfigSchema.parse({ ad_account_id: ACT, access_token: SANDBOX_TOKEN, api_base_url: sandbox!.urlFor('meta'), timeout_ms: 5000, ...config });
-  return definition.create(parsed, { logger: silentLogger });
+  // Requests go straight out, without the runner's per-account rate limit (test/e2e covers that).
+  return definition.create(parsed, { logger: silentLogger, http: sendRequest });
 }
 
 const rows = (...names: string[]): HashedRow[] => names.map((n) => ({ email: sha(`${n}@example.com`) }));

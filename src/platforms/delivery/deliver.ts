@@ -1,6 +1,7 @@
 // The delivery runtime shared by every platform: requests in parallel up to the concurrency limit,
-// at most the rate limit per destination, retried with backoff, each request's outcome reported as
-// it happens. Memory is bounded by batch size x concurrency, never by audience size.
+// retried with backoff, each request's outcome reported as it happens. The rate limit is the ad
+// account's, applied to every HTTP call the platform makes (runner/platforms.ts), not per batch.
+// Memory is bounded by batch size x concurrency, never by audience size.
 import { randomInt } from 'node:crypto';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
@@ -33,8 +34,6 @@ export interface DeliverOptions {
   maxRows: number;
   maxBytes?: number;
   concurrency: number;
-  /** Shared by every sync to the same destination in this process. */
-  rateQueue: PQueue;
   retry: RetryPolicy;
   logger: Logger;
   onOutcome(outcome: DeliveryOutcome): Promise<void>;
@@ -96,10 +95,7 @@ async function sendWithRetries(o: DeliverOptions, batch: Batch, summary: Deliver
     if (summary.stopped) return; // another request hit a fatal error: leave this range unsent
     try {
       summary.requests++;
-      const result = await o.rateQueue.add(() =>
-        o.platform.send({ audienceId: o.audienceId, op: o.op, kinds: o.kinds, rows: batch.rows, consent: batch.consent, session: batch.session }),
-      );
-      if (!result) throw new Error('the rate queue dropped a request');
+      const result = await o.platform.send({ audienceId: o.audienceId, op: o.op, kinds: o.kinds, rows: batch.rows, consent: batch.consent, session: batch.session });
       if (result.wholeBatch && batch.rows.length > 1 && !batch.session) {
         // Refused whole for rows it did not name: halve until the bad rows stand alone, so the good
         // ones still get through. Costs about 2 x log2(batch) requests per bad row.

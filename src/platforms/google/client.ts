@@ -1,11 +1,13 @@
 // HTTP calls to one Google API for one destination: URL, bearer token and headers. A 401 whose
 // cause a new token can fix gets one refresh and one retry of the same request; a second 401 is
 // the caller's to classify (a FatalError). The token goes in the Authorization header only.
-import { sendRequest, type HttpResponse } from '../http/request.js';
+import type { HttpResponse, HttpSend } from '../http/request.js';
 import { NOT_TOKEN_PROBLEMS, readRpcError } from './errors.js';
 import type { TokenSource } from './oauth.js';
 
 export interface GoogleClientOptions {
+  /** The runtime's request function (PlatformContext.http): each call waits for the account's limit. */
+  http: HttpSend;
   baseUrl: string; // checked, no trailing slash
   tokens: TokenSource;
   /** developer-token and login-customer-id for the Google Ads API; none for the Data Manager API. */
@@ -38,7 +40,7 @@ export class GoogleClient {
 
   private send(method: string, url: string, token: string, json: unknown): Promise<HttpResponse> {
     const headers = { ...this.options.headers, authorization: `Bearer ${token}` };
-    return sendRequest({ method, url, headers, json, timeoutMs: this.options.timeoutMs });
+    return this.options.http({ method, url, headers, json, timeoutMs: this.options.timeoutMs });
   }
 
   /** A bad developer token or an unknown customer also answer 401; a new access token fixes neither. */

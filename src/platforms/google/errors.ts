@@ -140,7 +140,7 @@ export function classifyGoogleError(response: HttpResponse, ctx: ErrorContext): 
   }
   if (has(TRANSIENT) || httpStatus >= 500 || httpStatus === 408 || RETRY_STATUSES.has(status)) {
     const retry = error.retryDelayMs === undefined ? {} : { retryAfterMs: error.retryDelayMs };
-    return new RetriableError(`the ${ctx.api} answered HTTP ${httpStatus}${status ? ` ${status}` : ''}: ${message}`, { ...details, ...retry });
+    return new RetriableError(`the ${ctx.api} answered HTTP ${httpStatus}${status ? ` ${status}` : ''}: ${said(error)}`, { ...details, ...retry });
   }
   if (httpStatus === 413) return { kind: 'batch', reason: message, code: 'REQUEST_TOO_LARGE' };
   if (httpStatus === 400 || status === 'INVALID_ARGUMENT' || status === 'FAILED_PRECONDITION') {
@@ -154,7 +154,18 @@ export function classifyGoogleError(response: HttpResponse, ctx: ErrorContext): 
     const first = error.problems[0]!;
     return new FatalError(`the ${ctx.api} refused the request for ${list} in ${where}: ${first.reason}${first.field ? ` at ${first.field}` : ''}: ${first.description || message}`, details);
   }
-  return new FatalError(`the ${ctx.api} refused the request for ${list} in ${where} with HTTP ${httpStatus}${status ? ` ${status}` : ''}: ${message}`, details);
+  return new FatalError(`the ${ctx.api} refused the request for ${list} in ${where} with HTTP ${httpStatus}${status ? ` ${status}` : ''}: ${said(error)}`, details);
+}
+
+/**
+ * What Google said, at its most precise: the first error it located (a GoogleAdsFailure's error
+ * code and message, a field violation), else the envelope's message. The Google Ads API puts
+ * only "Request contains an invalid argument." in the envelope; the cause is in the details.
+ */
+function said(error: RpcError): string {
+  const first = error.problems[0];
+  if (!first) return error.message;
+  return first.description ? `${first.reason}: ${first.description}` : first.reason;
 }
 
 /** Rows keyed by index when every problem names one, else undefined. */

@@ -98,17 +98,19 @@ export class GoogleAdsPlatform implements Platform {
 
   /**
    * Runs the list's job, once it holds operations; the report names the job. The runner sends a
-   * sync's removals first, then its adds: after the removals the run waits, so the adds join the
-   * same job (a second job would meet CONCURRENT_MODIFICATION for as long as the first runs, hours
-   * on Google). A job whose adds never come runs at close().
+   * sync's removals first, then its adds: after removals that adds follow (last: false) the run
+   * waits, so the adds join the same job (a second job would meet CONCURRENT_MODIFICATION for as
+   * long as the first runs, hours on Google). When nothing follows, the job runs now, so a failure
+   * to run it fails the sync's removals instead of leaving them recorded as done. A caller that
+   * does not say (no options) gets the wait; a job whose adds never come runs at close().
    */
-  async finish(audienceId: string, op: DeliveryOp): Promise<PlatformReport | void> {
+  async finish(audienceId: string, op: DeliveryOp, options?: { last?: boolean }): Promise<PlatformReport | void> {
     const pending = this.jobs.get(audienceId);
     if (!pending) return;
     const job = await pending.catch(() => undefined);
     if (!job) return; // its creation failed, and so did the sends that needed it
     if (job.creates + job.removes === 0 && !job.removeAll) return;
-    if (op === 'remove') {
+    if (op === 'remove' && !options?.last) {
       this.deferred.add(audienceId);
       return this.report(audienceId, op, job, 'PENDING');
     }
@@ -116,7 +118,29 @@ export class GoogleAdsPlatform implements Platform {
     return this.report(audienceId, op, job, 'RUNNING');
   }
 
-  /** Runs the jobs whose removals were the last changes of their sync. */
+  /**
+   * The runner gave up running this list's job (finish() kept failing): forget it, so nothing in
+   * this process runs it later, not close() and not another sync to the same list. Its operations
+   * are recorded as not applied and the next run stages them again in a new job; running this one
+   * later could contradict that run (a member added here may have left by then).
+   * The job itself stays PENDING at Google: the OfflineUserDataJobService has no call to delete or
+   * cancel a job (only create, addOperations and run), and a job never run changes nothing in the
+   * list. Not staging anything while the previous job runs would avoid it, but needs a status
+   * query per run and still races; the bounded retries in finish() make an orphan the exception.
+   */
+  abandon(audienceId: string): void {
+    const pending = this.jobs.get(audienceId);
+    this.jobs.delete(audienceId);
+    this.deferred.delete(audienceId);
+    void pending?.then((job) => this.logger.warn({ job: job.resourceName, user_list_id: audienceId }, 'Google Ads job abandoned: it stays PENDING and is never run')).catch(() => undefined);
+  }
+
+  /**
+   * Runs the jobs still waiting for adds that never came (finish('remove') without last: true,
+   * then no finish('add')). The runner says which op is last, so for it this is only the path of
+   * a sync that broke off between its removals and its adds without committing; the next run
+   * re-sends every member of such a sync (runner/recovery.ts).
+   */
   async close(): Promise<void> {
     for (const audienceId of [...this.deferred]) {
       const pending = this.jobs.get(audienceId);
@@ -134,9 +158,19 @@ export class GoogleAdsPlatform implements Platform {
   private async run(audienceId: string, pending: Promise<Job>, job: Job): Promise<void> {
     const response = await this.o.client.post(`/${this.o.apiVersion}/${job.resourceName}:run`, {});
     const started = response.status >= 200 && response.status < 300;
+    const reasons = started ? [] : readRpcError(response, this.o.client.secrets).reasons;
     // A retried run whose first answer was lost: the job already runs, which is what we wanted.
-    if (!started && !readRpcError(response, this.o.client.secrets).reasons.includes('JOB_ALREADY_STARTED')) {
+    if (!started && !reasons.includes('JOB_ALREADY_STARTED')) {
       if (response.status === 404) throw new FatalError(`the Google Ads API no longer knows job ${job.resourceName}`, { status: 404, code: 'NOT_FOUND' });
+      // Google runs one job per list at a time, and a job takes minutes to hours: the job stays
+      // PENDING with its operations, and the runtime runs it again after a backoff (finish()).
+      if (reasons.includes('CONCURRENT_MODIFICATION')) {
+        throw new RetriableError(
+          `the Google Ads API refused to run job ${job.resourceName} (CONCURRENT_MODIFICATION): the previous job of user list ${audienceId} in customer ${this.o.customerId} is still running, and Google runs one job per list at a time`,
+          { status: response.status, code: 'CONCURRENT_MODIFICATION' },
+          { hint: 'Google takes minutes to hours to process a job, and audsync status --refresh shows where it is: run this sync less often than that' },
+        );
+      }
       const failure = classifyGoogleError(response, this.context(audienceId));
       if (isClassifiedError(failure)) throw failure;
       throw new FatalError(`the Google Ads API refused to run job ${job.resourceName}: ${failure.kind === 'batch' ? failure.reason : 'invalid request'}`);

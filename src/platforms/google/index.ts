@@ -3,6 +3,7 @@
 // OfflineUserDataJob flow; both share OAuth, errors and the identifier rules.
 import type { Logger } from 'pino';
 import { isLoopbackHost, checkBaseUrl } from '../http/base-url.js';
+import type { HttpSend } from '../http/request.js';
 import type { Platform, PlatformDefinition } from '../platform.js';
 import { dataManagerCapabilities } from './capabilities.js';
 import { GoogleClient } from './client.js';
@@ -21,13 +22,13 @@ const GOOGLE_ADS_URL = 'https://googleads.googleapis.com';
 const TOKEN_URL = 'https://oauth2.googleapis.com/token';
 export const DEFAULT_GOOGLE_ADS_VERSION = 'v24';
 
-export function createGooglePlatform(config: GoogleConfig, logger?: Logger): DataManagerPlatform | GoogleAdsPlatform {
+export function createGooglePlatform(config: GoogleConfig, http: HttpSend, logger?: Logger): DataManagerPlatform | GoogleAdsPlatform {
   const ads = config.api === 'google_ads';
   const baseUrl = config.api_base_url ? checkBaseUrl(config.api_base_url) : ads ? GOOGLE_ADS_URL : DATA_MANAGER_URL;
-  const tokens = tokenSource(config);
+  const tokens = tokenSource(config, http);
   const timeoutMs = config.timeout_ms;
   if (!ads) {
-    const client = new GoogleClient({ baseUrl, tokens, timeoutMs });
+    const client = new GoogleClient({ http, baseUrl, tokens, timeoutMs });
     return new DataManagerPlatform(
       {
         client,
@@ -43,7 +44,7 @@ export function createGooglePlatform(config: GoogleConfig, logger?: Logger): Dat
   const headers: Record<string, string> = { 'developer-token': config.developer_token ?? '' };
   if (config.login_customer_id) headers['login-customer-id'] = config.login_customer_id;
   return new GoogleAdsPlatform({
-    client: new GoogleClient({ baseUrl, tokens, headers, timeoutMs }),
+    client: new GoogleClient({ http, baseUrl, tokens, headers, timeoutMs }),
     customerId: config.customer_id,
     apiVersion: config.api_version ?? DEFAULT_GOOGLE_ADS_VERSION,
     termsAccepted: config.terms_of_service_accepted,
@@ -52,9 +53,10 @@ export function createGooglePlatform(config: GoogleConfig, logger?: Logger): Dat
   });
 }
 
-function tokenSource(config: GoogleConfig): TokenSource {
+function tokenSource(config: GoogleConfig, http: HttpSend): TokenSource {
   if (!config.oauth) return new StaticToken(config.access_token ?? '');
   return new RefreshingToken({
+    http,
     tokenUrl: tokenUrl(config),
     clientId: config.oauth.client_id,
     clientSecret: config.oauth.client_secret,
@@ -82,6 +84,6 @@ export const definition: PlatformDefinition<GoogleConfig> = {
   // The Data Manager flow's; a google_ads destination's own are on its platform (capabilities).
   capabilities: dataManagerCapabilities,
   create(config, context): Platform {
-    return createGooglePlatform(config, context.logger);
+    return createGooglePlatform(config, context.http, context.logger);
   },
 };

@@ -4,7 +4,7 @@
 // a secret; no message carries one.
 import { FatalError, RetriableError } from '../../core/errors.js';
 import { registerSecret } from '../../core/secrets.js';
-import { sendRequest } from '../http/request.js';
+import type { HttpSend } from '../http/request.js';
 import { scrub } from './errors.js';
 
 export interface TokenSource {
@@ -35,6 +35,12 @@ export class StaticToken implements TokenSource {
 }
 
 export interface RefreshOptions {
+  /**
+   * The platform's request function: the exchange waits in the account's rate limit like any other
+   * call. It is not a call against the account's quota, but one slot an hour is cheap, and a
+   * platform holding only this function cannot send a request outside the limit by mistake.
+   */
+  http: HttpSend;
   tokenUrl: string;
   clientId: string;
   clientSecret: string;
@@ -86,7 +92,7 @@ export class RefreshingToken implements TokenSource {
   private async exchange(): Promise<string> {
     const { tokenUrl, clientId, clientSecret, refreshToken, timeoutMs } = this.options;
     const host = new URL(tokenUrl).host;
-    const response = await sendRequest({
+    const response = await this.options.http({
       method: 'POST',
       url: tokenUrl,
       form: { grant_type: 'refresh_token', client_id: clientId, client_secret: clientSecret, refresh_token: refreshToken },

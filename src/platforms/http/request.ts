@@ -1,5 +1,7 @@
 // One HTTP request with the global fetch. Network failures become RetriableError with messages
 // that name only the host: URLs may carry tokens in their query string, bodies carry hashes.
+// Platforms do not call sendRequest themselves: they get an HttpSend from the runtime
+// (PlatformContext.http), which waits for a slot of the ad account's rate limit before each call.
 import { RetriableError } from '../../core/errors.js';
 
 export interface HttpRequest {
@@ -20,6 +22,9 @@ export interface HttpResponse {
   body: unknown;
   text: string;
 }
+
+/** How a platform makes a request: the runtime's, rate limited per ad account (PlatformContext.http). */
+export type HttpSend = (request: HttpRequest) => Promise<HttpResponse>;
 
 export async function sendRequest(request: HttpRequest): Promise<HttpResponse> {
   const host = hostOf(request.url); // throws a plain Error: a malformed URL is a bug, not worth a retry

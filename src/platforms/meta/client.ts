@@ -1,9 +1,11 @@
 // Graph API calls for one destination: URLs, the access token and appsecret_proof. Reads carry the
 // token in the Authorization header and writes in the JSON body, so it is never in a URL.
 import { createHmac } from 'node:crypto';
-import { sendRequest, type HttpResponse } from '../http/request.js';
+import type { HttpResponse, HttpSend } from '../http/request.js';
 
 export interface GraphClientOptions {
+  /** The runtime's request function (PlatformContext.http): each call waits for the ad account's limit. */
+  http: HttpSend;
   baseUrl: string; // checked, no trailing slash
   apiVersion: string;
   accessToken: string;
@@ -22,7 +24,7 @@ export class GraphClient {
   get(path: string[], query: Record<string, string>): Promise<HttpResponse> {
     const params = new URLSearchParams(query);
     if (this.proof) params.set('appsecret_proof', this.proof);
-    return sendRequest({
+    return this.options.http({
       method: 'GET',
       url: `${this.url(path)}?${params}`,
       headers: { authorization: `Bearer ${this.options.accessToken}` },
@@ -32,7 +34,7 @@ export class GraphClient {
 
   write(method: 'POST' | 'DELETE', path: string[], params: Record<string, unknown>): Promise<HttpResponse> {
     const auth = { access_token: this.options.accessToken, ...(this.proof ? { appsecret_proof: this.proof } : {}) };
-    return sendRequest({ method, url: this.url(path), json: { ...auth, ...params }, timeoutMs: this.options.timeoutMs });
+    return this.options.http({ method, url: this.url(path), json: { ...auth, ...params }, timeoutMs: this.options.timeoutMs });
   }
 
   /** Values no message may contain. */

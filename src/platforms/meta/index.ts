@@ -78,10 +78,11 @@ function baseUrl(config: MetaConfig): string {
 export const definition: PlatformDefinition<MetaConfig> = {
   type: 'meta_custom_audiences',
   capabilities: metaCapabilities,
-  create(config) {
+  create(config, context) {
     registerSecret(config.access_token);
     registerSecret(config.app_secret);
     const client = new GraphClient({
+      http: context.http,
       baseUrl: baseUrl(config),
       apiVersion: config.api_version,
       accessToken: config.access_token,

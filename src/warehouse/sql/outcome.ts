@@ -32,12 +32,24 @@ FROM ${parts} WHERE op = 'remove'
 HAVING count(*) > 0`;
 }
 
-/** Every row of these ops fails in this run (a platform never applied what it staged). */
-export function failRowsSql(d: SqlDialect, spec: SyncSqlSpec, deliveries: string, runId: string, ops: string[], reason: string, nowIso: string): string {
+/**
+ * Every row of these ops fails in this run (a platform never applied what it staged), with the
+ * platform's code for why when there is one (CONCURRENT_MODIFICATION), else 'not_applied'.
+ */
+export function failRowsSql(
+  d: SqlDialect,
+  spec: SyncSqlSpec,
+  deliveries: string,
+  runId: string,
+  ops: string[],
+  reason: string,
+  nowIso: string,
+  code = 'not_applied',
+): string {
   const parts = d.quoteIdent(scratch.parts(spec.index));
   const partOps = [...new Set(ops.map((op) => (op === 'replace' ? 'add' : op)))].map((op) => literal(d, op)).join(', ');
   return `INSERT INTO ${deliveries} (run_id, sync_id, op, first_row_id, last_row_id, row_count, status, attempts, error_code, error_message, finished_at)
-SELECT ${literal(d, runId)}, ${literal(d, spec.syncId)}, op, min(row_id), max(row_id), count(DISTINCT row_id), 'failed', 1, 'not_applied',
+SELECT ${literal(d, runId)}, ${literal(d, spec.syncId)}, op, min(row_id), max(row_id), count(DISTINCT row_id), 'failed', 1, ${literal(d, code)},
   ${literal(d, reason)}, ${d.timestamp(nowIso)}
 FROM ${parts} WHERE op IN (${partOps || "''"})
 GROUP BY op`;
