@@ -2,11 +2,13 @@
 // rate limits and retries; a platform's send() does exactly one request and maps its answer.
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { HashedRow, IdentifierKind, IdentifierRule } from '../core/identifiers.js';
+import type { AddressRule, HashedRow, IdentifierKind, IdentifierRule } from '../core/identifiers.js';
 import type { AudienceRef } from '../core/manifest.js';
 
 export interface PlatformCapabilities {
   identifiers: Partial<Record<IdentifierKind, IdentifierRule>>;
+  /** Attribute kinds the platform matches only together, as one identifier (Google's address). */
+  address?: AddressRule;
   maxRowsPerRequest: number;
   maxBytesPerRequest?: number;
   defaultRequestsPerSecond?: number;
