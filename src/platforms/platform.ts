@@ -3,12 +3,14 @@
 // first, such as creating a job) and maps the answer. Every request goes through context.http.
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { HashedRow, IdentifierKind, IdentifierRule } from '../core/identifiers.js';
+import type { AddressRule, HashedRow, IdentifierKind, IdentifierRule } from '../core/identifiers.js';
 import type { AudienceRef } from '../core/manifest.js';
 import type { HttpSend } from './http/request.js';
 
 export interface PlatformCapabilities {
   identifiers: Partial<Record<IdentifierKind, IdentifierRule>>;
+  /** Attribute kinds the platform matches only together, as one identifier (Google's address). */
+  address?: AddressRule;
   maxRowsPerRequest: number;
   maxBytesPerRequest?: number;
   defaultRequestsPerSecond?: number;

@@ -18,6 +18,8 @@ export async function prepareSyncs(manifest: Manifest, syncs: SyncDef[]): Promis
       const rule = capabilities.identifiers[kind];
       if (rule && model.identifiers[kind]) identifiers.push({ kind, rule });
     }
+    // The platform's address is tracked as one identifier only when the sync sends all its parts.
+    const address = capabilities.address && capabilities.address.parts.every((kind) => identifiers.some((i) => i.kind === kind)) ? capabilities.address : undefined;
     const p: PreparedSync = {
       sync,
       model,
@@ -28,6 +30,7 @@ export async function prepareSyncs(manifest: Manifest, syncs: SyncDef[]): Promis
         model: model.name,
         mode: sync.mode,
         identifiers,
+        ...(address ? { address } : {}),
         freshStart: false,
         resendAll: false,
         maxAttempts: sync.maxAttempts,

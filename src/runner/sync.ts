@@ -252,7 +252,7 @@ export async function runSync(ctx: RunContext, p: PreparedSync, modelError?: unk
         const started = performance.now();
         await tx.execute(statement);
         // The audit trail (audsync_changes, audsync_retries) is timed apart from the snapshot's advance.
-        const target = /^(?:INSERT INTO|DELETE FROM) (\S+)/.exec(statement)?.[1];
+        const target = /^(?:INSERT INTO|DELETE FROM|UPDATE) (\S+)/.exec(statement)?.[1];
         if (target !== t.snapshots && target !== t.syncState) auditMs += performance.now() - started;
       }
       await tx.execute(finishRunSql(d, t, runId, { ...runFinish(result), rows_sent: rowsSent }));

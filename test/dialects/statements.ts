@@ -4,6 +4,7 @@
 import type { IdentifierKind, IdentifierRule } from '../../src/core/identifiers.js';
 import type { ModelDef } from '../../src/core/manifest.js';
 import { AUDSYNC_VERSION } from '../../src/core/version.js';
+import { dataManagerCapabilities } from '../../src/platforms/google/capabilities.js';
 import { metaCapabilities } from '../../src/platforms/meta/capabilities.js';
 import { acquireLock, lockHolder, releaseLock } from '../../src/runner/lock.js';
 import { migrate } from '../../src/runner/state.js';
@@ -44,14 +45,7 @@ WHERE last_order_at >= '2026-01-01'; -- recent buyers`,
 // table carries every normalizer the builders have.
 const KINDS: IdentifierKind[] = ['email', 'phone', 'first_name', 'last_name', 'zip', 'country', 'maid', 'external_id'];
 const metaIds = KINDS.map((kind) => ({ kind, rule: metaCapabilities.identifiers[kind]! }));
-const googleRules: Partial<Record<IdentifierKind, IdentifierRule>> = {
-  email: { role: 'match', normalizer: 'email_google', encoding: 'sha256' },
-  phone: { role: 'match', normalizer: 'phone_e164', encoding: 'sha256' },
-  first_name: { role: 'attribute', normalizer: 'name_google', encoding: 'sha256' },
-  last_name: { role: 'attribute', normalizer: 'name_google', encoding: 'sha256' },
-  zip: { role: 'attribute', normalizer: 'postal_code', encoding: 'plain' },
-  country: { role: 'attribute', normalizer: 'country_upper', encoding: 'plain' },
-};
+const googleRules: Partial<Record<IdentifierKind, IdentifierRule>> = dataManagerCapabilities.identifiers;
 const googleIds = Object.entries(googleRules).map(([kind, rule]) => ({ kind: kind as IdentifierKind, rule: rule! }));
 export const candidateIds: NormalizedIdentifier[] = [...metaIds, ...googleIds];
 
@@ -61,6 +55,18 @@ export const spec: SyncSqlSpec = {
   model: 'buyers',
   mode: 'mirror',
   identifiers: metaIds,
+  freshStart: false,
+  resendAll: false,
+};
+
+/** The Google sync of the same model: its address (names, region, postal code) tracked as one identifier. */
+export const googleSpec: SyncSqlSpec = {
+  syncId: 'buyers__google',
+  index: 1,
+  model: 'buyers',
+  mode: 'mirror',
+  identifiers: googleIds,
+  address: dataManagerCapabilities.address,
   freshStart: false,
   resendAll: false,
 };
@@ -141,5 +147,10 @@ export async function statementsFor(name: Dialect): Promise<Record<string, strin
       }),
     ],
     invalid_identifiers: [invalidIdentifiersSql(d, t, RUN_ID, spec.syncId, { email: { present: 1200, invalid: 7 }, phone: { present: 900, invalid: 31 } })!],
+    // The steps whose SQL differs for a sync with an address (Google): the rest is the Meta sync's.
+    google_delta: [deltaSql(d, googleSpec, t.snapshots)],
+    google_parts: [partsSql(d, googleSpec, t.snapshots)],
+    google_rows_to_send: [rowsToSendSql(d, googleSpec, 'remove', t.deliveries, RUN_ID).sql, rowsToSendSql(d, googleSpec, 'add', t.deliveries, RUN_ID).sql],
+    google_commit: commitSql(d, googleSpec, t, { ...commit, destination: 'google', platform: 'google_customer_match', audienceId: '7777777777' }),
   };
 }

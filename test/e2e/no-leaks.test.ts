@@ -2,6 +2,9 @@
 // environment; after successful, failing, planned and CLI runs, neither may appear in any log line,
 // any CLI output, any table of the state schema or any byte of the files audsync wrote. The hashes,
 // and only the hashes, must have reached the platform.
+// Google addresses: names and emails under the same rule; the region and postal code, which Google
+// takes in plain text, are kept in the snapshot's address_key and nowhere else (docs/identity.md,
+// "Google addresses and the snapshot").
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +14,7 @@ import { loadProject } from '../../src/config/load.js';
 import type { InvocationResult } from '../../src/core/result.js';
 import { runInvocation } from '../../src/runner/invocation.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { createProject, expectedGoogle, googleDataManagerDriver, type ConformanceProject, type Member } from '../conformance/support.js';
 import { captureLogger, dumpTables, findCanaries, rawFiles, runCli, type CliResult } from '../support/leaks.js';
 import { emailHash, expectedHashes, TOKEN_ENV, type Customer } from '../support/project.js';
 
@@ -259,5 +263,47 @@ describe('a data error in the source must not carry PII into errors, logs or the
     expect(findCanaries(logs.text(), PII)).toEqual([]);
     const dump = await dumpTables(join(dir, 'state.duckdb'));
     expect(findCanaries(dump.text, PII)).toEqual([]);
+  });
+});
+
+describe('Google addresses: names and emails only as hashes; the plain region and postal code only in address_key', () => {
+  const logs = captureLogger('trace');
+  let p: ConformanceProject;
+  const people: Member[] = [
+    { customer_id: 'G1', email: ' Canary.Gaddr.8812@Example.COM ', first_name: ' Canaryfirst ', last_name: "Zqxwy-O'Canary", zip: 'QX9 7ZZ', country: 'uk', ads_consent: true },
+    { customer_id: 'G2', email: 'canary.gaddr.5531@example.org', first_name: 'Canarysecond', last_name: 'Vbnmcanary', zip: 'QX8 6YY', country: 'GB', ads_consent: true },
+  ];
+  // Every planted name and email, raw and normalized, and their distinctive parts.
+  const PLANTED = ['Canaryfirst', 'Zqxwy', "O'Canary", 'zqxwyocanary', 'zqxwy-o', 'Canarysecond', 'Vbnmcanary', 'Canary.Gaddr.8812', 'canary.gaddr.5531', 'gaddr'];
+  const POSTAL = ['QX9 7ZZ', 'QX8 6YY', 'QX7 5XX'];
+
+  beforeAll(async () => {
+    p = await createProject({ destinations: [{ name: 'google', platform: 'google_dm', audience: googleDataManagerDriver.audience }] });
+    await p.write(people);
+    await p.run({ logger: logs.logger });
+    const moved = [{ ...people[0]!, zip: 'QX7 5XX' }]; // G1 moves, G2 is deleted
+    await p.write(moved);
+    await p.run({ logger: logs.logger });
+    expect(googleDataManagerDriver.held(p.sandbox)).toEqual(expectedGoogle(moved)); // not vacuous: the addresses went and came
+  });
+  afterAll(async () => {
+    await p?.cleanup();
+  });
+
+  it('no name or email in the logs, in any table or in any byte of the files audsync wrote', async () => {
+    expect(logs.text()).toMatch(/sync committed/); // the logs were captured
+    expect(findCanaries(logs.text(), [...PLANTED, ...POSTAL])).toEqual([]);
+    const dump = await dumpTables(join(p.dir, 'state.duckdb'));
+    expect(findCanaries(dump.text, PLANTED)).toEqual([]);
+    for (const file of await rawFiles(p.dir, (path) => !path.startsWith('data'))) expect(findCanaries(file.text, PLANTED), file.path).toEqual([]);
+  });
+
+  it('the postal code and region appear only inside the address keys of audsync_snapshots', async () => {
+    const keys = (await p.query<{ address_key: string }>(`SELECT address_key FROM audsync.audsync_snapshots`)).map((r) => r.address_key);
+    expect(keys).toEqual(expectedGoogle([{ ...people[0]!, zip: 'QX7 5XX' }]).address); // the current address only
+    expect(keys[0]).toMatch(/^[0-9a-f]{64}\|[0-9a-f]{64}\|GB\|QX7 5XX$/);
+    const dump = await dumpTables(join(p.dir, 'state.duckdb'));
+    expect(findCanaries(dump.text, POSTAL)).toEqual(['QX7 5XX']);
+    expect(findCanaries(dump.text.split(keys[0]!).join(''), POSTAL)).toEqual([]); // nowhere but in the key
   });
 });

@@ -23,7 +23,7 @@ const STATE_TABLES = [
   'audsync_changes', 'audsync_deliveries', 'audsync_holdouts', 'audsync_invalid_identifiers', 'audsync_locks', 'audsync_migrations',
   'audsync_platform_reports', 'audsync_retries', 'audsync_runs', 'audsync_snapshots', 'audsync_sync_state',
 ];
-const VERSIONS = [1, 2, 3];
+const VERSIONS = [1, 2, 3, 4];
 /** Migration 2: per run, sync and identifier kind, how many values were present and how many invalid. */
 const INVALID_IDENTIFIERS = ['run_id', 'sync_id', 'identifier', 'present', 'invalid'];
 
@@ -64,11 +64,21 @@ describe('migrate() on DuckDB', () => {
     expect(await columnsOf(db.wh, 'audsync_holdouts')).toEqual(CONTRACT.audsync_holdouts);
   });
 
-  it('audsync_snapshots: sync, member key, one hash column per identifier kind, fingerprint, sync times', async () => {
+  it('audsync_snapshots: sync, member key, one hash column per identifier kind, fingerprint, sync times; then the address key', async () => {
     await migrate(db.wh, d, SCHEMA);
     expect(await columnsOf(db.wh, 'audsync_snapshots')).toEqual([
-      'sync_id', 'member_key', ...HASH_COLUMNS, 'fingerprint', 'first_synced_at', 'last_synced_at',
+      'sync_id', 'member_key', ...HASH_COLUMNS, 'fingerprint', 'first_synced_at', 'last_synced_at', 'address_key', // migration 4, at the end
     ]);
+  });
+
+  it('migration 4 adds address_key to a snapshot that already holds rows, which keep their data (address_key NULL)', async () => {
+    for (const statement of migrationsTableSql(d, SCHEMA)) await db.wh.execute(statement);
+    for (const m of migrations.slice(0, 3)) for (const statement of m.statements(d, SCHEMA)) await db.wh.execute(statement);
+    for (const version of [1, 2, 3]) await db.wh.execute(`INSERT INTO ${SCHEMA}.audsync_migrations VALUES (${version}, 'v${version}', TIMESTAMP '2026-01-01', '0.0.1')`);
+    await db.wh.execute(`INSERT INTO ${SCHEMA}.audsync_snapshots (sync_id, member_key, zip_hash, fingerprint, first_synced_at, last_synced_at)
+      VALUES ('s', 'm1', 'h', 1, TIMESTAMP '2026-01-01', TIMESTAMP '2026-01-01')`);
+    expect(await migrate(db.wh, d, SCHEMA)).toEqual([4]);
+    expect(await db.query(`SELECT member_key, zip_hash, address_key FROM ${SCHEMA}.audsync_snapshots`)).toEqual([{ member_key: 'm1', zip_hash: 'h', address_key: null }]);
   });
 
   it('stores member keys as text and timestamps as TIMESTAMP', async () => {

@@ -5,7 +5,8 @@ import type { PlatformCapabilities } from '../platform.js';
 // lowercased without whitespace, with the Gmail dot/+suffix rule; phone E.164 with '+'; given and
 // family names lowercase without punctuation; all three SHA-256. Region code and postal code are
 // sent in plain text. An address counts only when all four parts are present (Google requires
-// them together), so names, zip and country are attributes that ride along with a match key.
+// them together): names, zip and country are attributes, and `address` makes the four one
+// identifier that is added, removed and replaced as a whole, like an email (see ADDRESS below).
 const identifiers: PlatformCapabilities['identifiers'] = {
   email: { role: 'match', normalizer: 'email_google', encoding: 'sha256' },
   phone: { role: 'match', normalizer: 'phone_e164', encoding: 'sha256' },
@@ -14,6 +15,13 @@ const identifiers: PlatformCapabilities['identifiers'] = {
   zip: { role: 'attribute', normalizer: 'postal_code', encoding: 'plain' },
   country: { role: 'attribute', normalizer: 'country_upper', encoding: 'plain' },
 };
+
+/**
+ * The address as one identifier, its key `<sha256 given>|<sha256 family>|<REGION>|<POSTAL>`: the four
+ * parts exactly as sent, the postal code last (it is free text; the other parts have fixed widths).
+ * Order and values are those of the simulator's address key and of payload.ts's AddressInfo.
+ */
+const ADDRESS: PlatformCapabilities['address'] = { parts: ['first_name', 'last_name', 'country', 'zip'] };
 
 /** A member carries at most one email, one phone and one address: 3 identifiers (Google allows 10). */
 export const MAX_IDENTIFIERS_PER_ROW = 3;
@@ -31,6 +39,7 @@ const MAX_BYTES = 4 * 1024 * 1024;
 /** Data Manager: 10,000 members per call; IngestionService quota 300 requests/min per project. */
 export const dataManagerCapabilities: PlatformCapabilities = {
   identifiers,
+  address: ADDRESS,
   maxRowsPerRequest: DM_MAX_MEMBERS_PER_REQUEST,
   maxBytesPerRequest: MAX_BYTES,
   defaultRequestsPerSecond: 5, // 300/min
@@ -48,6 +57,7 @@ export const dataManagerCapabilities: PlatformCapabilities = {
  */
 export const googleAdsCapabilities: PlatformCapabilities = {
   identifiers,
+  address: ADDRESS,
   maxRowsPerRequest: Math.floor(10_000 / MAX_IDENTIFIERS_PER_ROW),
   maxBytesPerRequest: MAX_BYTES,
   defaultRequestsPerSecond: 5,

@@ -5,9 +5,13 @@
 // audsync_retries row (attempts >= max_attempts, fingerprint) keeps it out of later deltas until
 // the member's data changes (delta.ts). A run that stopped (credentials refused, a platform failing
 // after every retry) counts the attempt but dead-letters nothing: that failure is not the member's.
+// With an address (Google), the snapshot also keeps the address as sent (address_key), and older rows
+// without one get theirs where the source proves it (address.ts, docs/identity.md).
+import { joinParts } from './address.js';
 import { literal, type SqlDialect } from './dialect.js';
-import { sameFingerprint, type SyncSqlSpec } from './delta.js';
-import { scratch, snapshotColumn, type StateTables } from './names.js';
+import { addressParts, sameFingerprint, type SyncSqlSpec } from './delta.js';
+import { normalizedColumn, scratch, snapshotColumn, type StateTables } from './names.js';
+import { encodeSql, storedSql } from './normalize.js';
 
 export interface CommitContext {
   runId: string;
@@ -79,10 +83,28 @@ WHERE r.status = 'failed'`);
   if (spec.freshStart) statements.push(`DELETE FROM ${t.snapshots} WHERE sync_id = ${sync}`);
   statements.push(`DELETE FROM ${t.snapshots} WHERE sync_id = ${sync}
   AND member_key IN (SELECT member_key FROM ${result} WHERE action IN ('upsert', 'delete'))`);
-  statements.push(`INSERT INTO ${t.snapshots} (sync_id, member_key, ${kinds.map(snapshotColumn).join(', ')}, fingerprint, first_synced_at, last_synced_at)
-SELECT ${sync}, dl.member_key, ${kinds.map((k) => `dl.newh_${k}`).join(', ')}, dl.fingerprint, coalesce(dl.first_synced_at, ${now}), ${now}
+  const address = addressParts(spec);
+  const addressKey = address ? ['address_key'] : [];
+  statements.push(`INSERT INTO ${t.snapshots} (sync_id, member_key, ${[...kinds.map(snapshotColumn), ...addressKey].join(', ')}, fingerprint, first_synced_at, last_synced_at)
+SELECT ${sync}, dl.member_key, ${[...kinds.map((k) => `dl.newh_${k}`), ...(address ? ['dl.new_address'] : [])].join(', ')}, dl.fingerprint, coalesce(dl.first_synced_at, ${now}), ${now}
 FROM ${result} r JOIN ${delta} dl ON dl.member_key = r.member_key
 WHERE r.action = 'upsert'`);
+  if (address) {
+    // Snapshot rows written before address_key existed (migration 4) keep only hashes of the plain
+    // parts. Where the member's current source row hashes to exactly what the row says was sent, its
+    // key is known for sure: it is filled in, so a later removal can send the address even once the
+    // source row is gone. Rows this commit wrote have their key already (NULL only when incomplete).
+    const cand = d.quoteIdent(scratch.candidate(spec.model));
+    const sent = (part: (typeof address)[number]) => encodeSql(d, part.rule, `f.${d.quoteIdent(normalizedColumn(part.kind, part.rule.normalizer))}`);
+    statements.push(`UPDATE ${t.snapshots} SET address_key = b.b_key
+FROM (
+  SELECT s.member_key AS b_member, ${joinParts(d, address.map(sent))} AS b_key
+  FROM ${t.snapshots} s JOIN ${cand} f ON f.member_key = s.member_key
+  WHERE s.sync_id = ${sync} AND s.address_key IS NULL AND ${address.map((p) => `s.${snapshotColumn(p.kind)} IS NOT NULL`).join(' AND ')}
+    AND ${address.map((p) => `s.${snapshotColumn(p.kind)} = ${storedSql(d, p.rule, sent(p))}`).join('\n    AND ')}
+) b
+WHERE sync_id = ${sync} AND member_key = b.b_member AND address_key IS NULL`);
+  }
 
   statements.push(`DELETE FROM ${t.syncState} WHERE sync_id = ${sync}`);
   statements.push(`INSERT INTO ${t.syncState} (sync_id, destination, platform, audience_id, updated_at)

@@ -2,11 +2,14 @@
 // platform holds. A platform holds identifiers, not members: a match identifier is added only when
 // no member held it before, and removed only when no member holds it after, so a household email
 // shared by two members stays until the last of them leaves.
+// A platform's address (Google) is tracked the same way, as one identifier made of four kinds
+// (address.ts): added, removed and replaced as a whole, shared addresses kept while a member holds them.
 // Dead letters: a member change that failed max_attempts times with the same data stays in the delta,
 // flagged dead_lettered, so it is counted, but it is never sent and never recorded again until its
 // data (fingerprint) changes.
-import type { IdentifierKind, IdentifierRule } from '../../core/identifiers.js';
+import type { AddressRule, IdentifierKind, IdentifierRule } from '../../core/identifiers.js';
 import type { ConsentSignal, SyncMode } from '../../core/manifest.js';
+import { addressLayout, joinParts, partOfKey, snapshotReference, type AddressPart } from './address.js';
 import { literal, type SqlDialect } from './dialect.js';
 import { normalizedColumn, presentColumn, scratch, signalColumn, snapshotColumn } from './names.js';
 import { encodeSql, storedSql } from './normalize.js';
@@ -22,6 +25,11 @@ export interface SyncSqlSpec {
   freshStart: boolean;
   /** Send every eligible member's identifiers again, held or not (--full-refresh). */
   resendAll: boolean;
+  /**
+   * The platform's address (capabilities.address), when this sync sends every part of it: tracked
+   * as one identifier, `address`, and kept as sent in the snapshot's address_key.
+   */
+  address?: AddressRule;
   /** Consent signals sent with added members (platforms with memberConsent, models that map them). */
   signals?: ConsentSignal[];
   /**
@@ -36,8 +44,31 @@ export const sameFingerprint = (a: string, b: string) => `CASE WHEN ${a} IS NULL
 
 const matchKinds = (spec: SyncSqlSpec) => spec.identifiers.filter((i) => i.rule.role === 'match').map((i) => i.kind);
 
+/** The address's parts with their places in its key, when the sync tracks an address. */
+export const addressParts = (spec: SyncSqlSpec): AddressPart[] | undefined => (spec.address ? addressLayout(spec.address, spec.identifiers) : undefined);
+
+/**
+ * What the platform holds as identifiers, each reference-counted: the match kinds (compared on the
+ * snapshot column that keeps them) and the address (compared on its reference, built from the
+ * snapshot's per-kind columns: address.ts).
+ */
+interface Tracked {
+  name: string;
+  /** Snapshot columns the value is read from. */
+  columns: string[];
+  /** The value in a snapshot row under this alias. */
+  value(alias: string): string;
+}
+
+function tracked(d: SqlDialect, spec: SyncSqlSpec): Tracked[] {
+  const list: Tracked[] = matchKinds(spec).map((k) => ({ name: k, columns: [snapshotColumn(k)], value: (alias) => `${alias}.${snapshotColumn(k)}` }));
+  const parts = addressParts(spec);
+  if (parts) list.push({ name: 'address', columns: parts.map((p) => snapshotColumn(p.kind)), value: (alias) => snapshotReference(d, parts, alias) });
+  return list;
+}
+
 function snapshotCte(d: SqlDialect, spec: SyncSqlSpec, snapshots: string): string {
-  const cols = ['member_key', 'fingerprint', 'first_synced_at', ...spec.identifiers.map((i) => snapshotColumn(i.kind))];
+  const cols = ['member_key', 'fingerprint', 'first_synced_at', ...spec.identifiers.map((i) => snapshotColumn(i.kind)), ...(spec.address ? ['address_key'] : [])];
   const where = spec.freshStart ? 'FALSE' : `sync_id = ${literal(d, spec.syncId)}`;
   return `snap AS (SELECT ${cols.join(', ')} FROM ${snapshots} WHERE ${where})`;
 }
@@ -90,6 +121,11 @@ FROM ${d.quoteIdent(scratch.candidate(spec.model))} WHERE member_key IS NOT NULL
  * Per kind: new_<k> is what would be sent and newh_<k> what the snapshot keeps (the same, or its
  * hash for kinds sent in plain text); oldh_<k> is the snapshot's and old_<k> what a removal sends:
  * for plain kinds it is recovered from the member's current source row when it still hashes the same.
+ * With an address, the same four columns for `address`, computed from its parts' columns:
+ * new_address its key as sent (kept in the snapshot's address_key), newh_/oldh_address its
+ * reference (compared to count who holds it), old_address the key a removal sends: the snapshot's
+ * address_key, or, for a row written before address_key existed, the key rebuilt from the
+ * snapshot's name hashes and the plain parts recovered from the source row (NULL if they are not).
  */
 export function deltaSql(d: SqlDialect, spec: SyncSqlSpec, snapshots: string, retries?: string): string {
   const plain = spec.identifiers.filter((i) => i.rule.encoding === 'plain');
@@ -113,6 +149,26 @@ export function deltaSql(d: SqlDialect, spec: SyncSqlSpec, snapshots: string, re
   // The join that finds what changed carries keys and fingerprints only; the wide columns (new values,
   // the snapshot's hashes) are fetched for the changed members alone: joining the full rows spilled
   // gigabytes of hashes at 10M members (bench/). Each CTE is read once, so none is materialized whole.
+  const parts = addressParts(spec);
+  const members = `SELECT k.member_key,
+  CASE WHEN s.member_key IS NULL THEN 'add' WHEN c.member_key IS NULL THEN 'remove' ELSE 'change' END AS op,
+  k.fingerprint, c.source_updated_at, s.first_synced_at,
+  ${[...values, ...(parts ? ['s.address_key AS oldk_address'] : []), ...(spec.signals ?? []).map((sig) => `c.sig_${sig} AS new_sig_${sig}`)].join(',\n  ')},
+  ${deadFlag} AS dead_lettered
+FROM changed k
+LEFT JOIN cand c ON c.member_key = k.member_key
+LEFT JOIN snap s ON s.member_key = k.member_key${recover}${deadJoin}`;
+  // The address's columns, from its parts' columns (a wrapping SELECT, so no expression is repeated).
+  const select = parts
+    ? `SELECT m.*,
+  ${joinParts(d, parts.map((p) => `m.new_${p.kind}`))} AS new_address,
+  ${joinParts(d, parts.map((p) => `m.newh_${p.kind}`))} AS newh_address,
+  ${joinParts(d, parts.map((p) => `m.oldh_${p.kind}`))} AS oldh_address,
+  coalesce(m.oldk_address, ${joinParts(d, parts.map((p) => `m.old_${p.kind}`))}) AS old_address
+FROM (
+${members}
+) m`
+    : members;
   return d.createTempTableAs(
     scratch.delta(spec.index),
     `WITH ${snapshotCte(d, spec, snapshots)},
@@ -124,14 +180,7 @@ changed AS (
   FROM cand_keys c FULL OUTER JOIN snap_keys s ON s.member_key = c.member_key
   WHERE (s.member_key IS NULL OR ${mirror ? 'c.member_key IS NULL OR ' : ''}c.fingerprint <> s.fingerprint${spec.resendAll ? ' OR TRUE' : ''})${mirror ? '' : '\n    AND c.member_key IS NOT NULL'}
 )
-SELECT k.member_key,
-  CASE WHEN s.member_key IS NULL THEN 'add' WHEN c.member_key IS NULL THEN 'remove' ELSE 'change' END AS op,
-  k.fingerprint, c.source_updated_at, s.first_synced_at,
-  ${[...values, ...(spec.signals ?? []).map((sig) => `c.sig_${sig} AS new_sig_${sig}`)].join(',\n  ')},
-  ${deadFlag} AS dead_lettered
-FROM changed k
-LEFT JOIN cand c ON c.member_key = k.member_key
-LEFT JOIN snap s ON s.member_key = k.member_key${recover}${deadJoin}`,
+${select}`,
   );
 }
 
@@ -141,9 +190,12 @@ LEFT JOIN snap s ON s.member_key = k.member_key${recover}${deadJoin}`,
  * when at least one match identifier is new to the audience; removes carry only the match
  * identifiers no remaining member holds (others blanked), plus attributes. Reference counting
  * compares what the snapshot keeps (newh/oldh), so it works for hashed and plain kinds alike.
+ * An address counts as one match identifier: new when no member held it, its four parts removed
+ * (from the key it was sent as) only when no remaining member holds it, otherwise left blank.
  * A member leaving whose orphaned identifiers cannot be sent at all (a plain-text kind whose source
- * row is gone, so only its hash is known) becomes a 'lost' part: never sent, dead-lettered by the
- * outcome, visible in audsync_changes.
+ * row is gone, so only its hash is known), or a member leaving or changing whose orphaned address
+ * cannot be (a snapshot row from before address_key), gets a 'lost' part: never sent, dead-lettered
+ * by the outcome, visible in audsync_changes.
  */
 export function partsSql(d: SqlDialect, spec: SyncSqlSpec, snapshots: string): string {
   const kinds = spec.identifiers.map((i) => i.kind);
@@ -153,6 +205,8 @@ export function partsSql(d: SqlDialect, spec: SyncSqlSpec, snapshots: string): s
   const consentChange = sigs.length > 0 ? " OR dl.op = 'change'" : '';
   const noSigs = sigs.map((c) => `, CAST(NULL AS ${d.types.text}) AS ${c}`).join('');
   const matches = matchKinds(spec);
+  const held = tracked(d, spec);
+  const address = addressParts(spec);
   const delta = d.quoteIdent(scratch.delta(spec.index));
   // Dead-lettered members send nothing: the platform keeps what their snapshot rows say it holds.
   // The delta and the snapshot are read in place, never as CTEs: an engine may materialize a CTE read
@@ -160,23 +214,25 @@ export function partsSql(d: SqlDialect, spec: SyncSqlSpec, snapshots: string): s
   const dl = `(SELECT * FROM ${delta} WHERE NOT dead_lettered)`;
   const snap = (cols: string) => `(SELECT member_key, ${cols} FROM ${snapshots} WHERE ${spec.freshStart ? 'FALSE' : `sync_id = ${literal(d, spec.syncId)}`})`;
   const ctes: string[] = [];
-  for (const k of matches) {
-    const col = snapshotColumn(k);
+  for (const { name: k, columns, value } of held) {
+    const cols = columns.join(', ');
+    const v = value('s');
     // Reference counts are needed only for the values this delta adds (before) or removes (after),
     // so only those are looked up in the snapshot, not every value it holds.
-    ctes.push(`before_${k} AS (SELECT DISTINCT s.${col} AS v FROM ${snap(col)} s WHERE s.${col} IN (SELECT newh_${k} FROM ${dl} n))`);
+    ctes.push(`before_${k} AS (SELECT DISTINCT ${v} AS v FROM ${snap(cols)} s WHERE ${v} IN (SELECT newh_${k} FROM ${dl} n))`);
     // DISTINCT over UNION ALL: BigQuery has no bare UNION, Snowflake no UNION DISTINCT.
     ctes.push(`after_${k} AS (
   SELECT DISTINCT v FROM (
-    SELECT s.${col} AS v FROM ${snap(col)} s LEFT JOIN ${dl} dl ON dl.member_key = s.member_key
-    WHERE dl.member_key IS NULL AND s.${col} IN (SELECT oldh_${k} FROM ${dl} o)
+    SELECT ${v} AS v FROM ${snap(cols)} s LEFT JOIN ${dl} dl ON dl.member_key = s.member_key
+    WHERE dl.member_key IS NULL AND ${v} IN (SELECT oldh_${k} FROM ${dl} o)
     UNION ALL
     SELECT newh_${k} AS v FROM ${dl} dl WHERE newh_${k} IN (SELECT oldh_${k} FROM ${dl} o)
   ) u
 )`);
   }
-  const addJoins = matches.map((k) => `LEFT JOIN before_${k} b_${k} ON b_${k}.v = dl.newh_${k}`).join('\n  ');
-  const anyNew = matches.map((k) => `(dl.newh_${k} IS NOT NULL AND b_${k}.v IS NULL)`).join(' OR ');
+  const names = held.map((h) => h.name);
+  const addJoins = names.map((k) => `LEFT JOIN before_${k} b_${k} ON b_${k}.v = dl.newh_${k}`).join('\n  ');
+  const anyNew = names.map((k) => `(dl.newh_${k} IS NOT NULL AND b_${k}.v IS NULL)`).join(' OR ');
   ctes.push(`adds AS (
   SELECT dl.member_key, 'add' AS op, ${kinds.map((k) => `dl.new_${k} AS ${k}`).join(', ')}${sigs.map((c) => `, dl.new_${c} AS ${c}`).join('')}
   FROM ${dl} dl
@@ -185,21 +241,33 @@ export function partsSql(d: SqlDialect, spec: SyncSqlSpec, snapshots: string): s
 )`);
   const parts = ['SELECT * FROM adds'];
   if (spec.mode === 'mirror') {
-    const removeJoins = matches.map((k) => `LEFT JOIN after_${k} a_${k} ON a_${k}.v = dl.oldh_${k}`).join('\n  ');
+    const removeJoins = names.map((k) => `LEFT JOIN after_${k} a_${k} ON a_${k}.v = dl.oldh_${k}`).join('\n  ');
     const orphan = (k: string) => `(dl.oldh_${k} IS NOT NULL AND a_${k}.v IS NULL)`;
-    const removeValues = kinds.map((k) => (matches.includes(k) ? `CASE WHEN ${orphan(k)} THEN dl.old_${k} END AS ${k}` : `dl.old_${k} AS ${k}`));
-    const anyOrphan = matches.map(orphan).join(' OR ') || 'FALSE';
-    const anySendable = matches.map((k) => `(${orphan(k)} AND dl.old_${k} IS NOT NULL)`).join(' OR ') || 'FALSE';
+    // An address's parts go out only with the address, all four read from the key it was sent as
+    // (never alone, and never while another member still holds that address).
+    const removeValue = (k: IdentifierKind) => {
+      const part = address?.find((p) => p.kind === k);
+      if (part) return `CASE WHEN ${orphan('address')} THEN ${partOfKey('dl.old_address', part)} END AS ${k}`;
+      return matches.includes(k) ? `CASE WHEN ${orphan(k)} THEN dl.old_${k} END AS ${k}` : `dl.old_${k} AS ${k}`;
+    };
+    const anyOrphan = names.map(orphan).join(' OR ') || 'FALSE';
+    const anySendable = names.map((k) => `(${orphan(k)} AND dl.old_${k} IS NOT NULL)`).join(' OR ') || 'FALSE';
+    // An orphaned address that cannot be sent (a snapshot row from before address_key existed whose
+    // source row is gone or holds another address) is lost, even when the member's email is removed
+    // or the member stays with a new address: reported, never silently left behind.
+    const addressLost = address ? `, (${orphan('address')} AND dl.old_address IS NULL) AS address_lost` : '';
     ctes.push(`orphans AS (
-  SELECT dl.member_key, dl.op AS member_op, ${removeValues.join(', ')}, ${anySendable} AS sendable
+  SELECT dl.member_key, dl.op AS member_op, ${kinds.map(removeValue).join(', ')}, ${anySendable} AS sendable${addressLost}
   FROM ${dl} dl
   ${removeJoins}
   WHERE dl.op IN ('remove', 'change') AND (${anyOrphan})
 )`);
     ctes.push(`removes AS (SELECT member_key, 'remove' AS op, ${kinds.join(', ')}${noSigs} FROM orphans WHERE sendable)`);
-    // Only for members leaving: a member changing identifiers still has its new ones tracked.
+    // Only for members leaving: a member changing identifiers still has its new ones tracked (an
+    // unsendable old MADID is a known gap: docs/identity.md). An unsendable old address is lost either way.
+    const lost = `NOT sendable AND member_op = 'remove'`;
     ctes.push(
-      `lost AS (SELECT member_key, 'lost' AS op, ${kinds.map((k) => `CAST(NULL AS ${d.types.text}) AS ${k}`).join(', ')}${noSigs} FROM orphans WHERE NOT sendable AND member_op = 'remove')`,
+      `lost AS (SELECT member_key, 'lost' AS op, ${kinds.map((k) => `CAST(NULL AS ${d.types.text}) AS ${k}`).join(', ')}${noSigs} FROM orphans WHERE ${address ? `(${lost}) OR address_lost` : lost})`,
     );
     parts.push('SELECT * FROM removes', 'SELECT * FROM lost');
   }

@@ -148,3 +148,7 @@ CREATE TABLE `acme-dwh`.`audsync`.audsync_platform_reports (
 );
 
 INSERT INTO `acme-dwh`.`audsync`.audsync_migrations (version, name, applied_at, audsync_version) VALUES (3, 'platform reports', TIMESTAMP '2026-03-01 10:00:00.000+00:00', '0.0.0-golden');
+
+ALTER TABLE `acme-dwh`.`audsync`.audsync_snapshots ADD COLUMN address_key STRING;
+
+INSERT INTO `acme-dwh`.`audsync`.audsync_migrations (version, name, applied_at, audsync_version) VALUES (4, 'address key in snapshots', TIMESTAMP '2026-03-01 10:00:00.000+00:00', '0.0.0-golden');

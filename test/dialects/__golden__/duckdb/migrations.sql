@@ -148,3 +148,7 @@ CREATE TABLE "audsync"."audsync".audsync_platform_reports (
 );
 
 INSERT INTO "audsync"."audsync".audsync_migrations (version, name, applied_at, audsync_version) VALUES (3, 'platform reports', CAST('2026-03-01 10:00:00.000' AS TIMESTAMP), '0.0.0-golden');
+
+ALTER TABLE "audsync"."audsync".audsync_snapshots ADD COLUMN address_key VARCHAR;
+
+INSERT INTO "audsync"."audsync".audsync_migrations (version, name, applied_at, audsync_version) VALUES (4, 'address key in snapshots', CAST('2026-03-01 10:00:00.000' AS TIMESTAMP), '0.0.0-golden');

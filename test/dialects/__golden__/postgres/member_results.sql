@@ -24,9 +24,8 @@ per_member AS (
   GROUP BY dl.member_key, dl.op
 )
 SELECT member_key, op,
-  CASE WHEN lost = 1 THEN 'dead' WHEN remove_failed = 1 OR add_failed = 1 THEN 'failed' WHEN has_remove = 1 OR has_add = 1 THEN 'sent' ELSE 'noop' END AS status,
+  CASE WHEN remove_failed = 1 OR add_failed = 1 THEN 'failed' WHEN lost = 1 THEN 'dead' WHEN has_remove = 1 OR has_add = 1 THEN 'sent' ELSE 'noop' END AS status,
   CASE
-    WHEN lost = 1 THEN 'delete'
     WHEN remove_failed = 1 THEN 'keep'
     WHEN op = 'remove' THEN 'delete'
     -- The add failed: if this run removed the member's old identifiers, the platform holds none of
@@ -34,8 +33,8 @@ SELECT member_key, op,
     WHEN add_failed = 1 THEN CASE WHEN has_remove = 1 OR FALSE THEN 'delete' ELSE 'keep' END
     ELSE 'upsert'
   END AS action,
-  CASE WHEN lost = 1 THEN 'unrecoverable' WHEN remove_failed = 1 OR add_failed = 1 THEN coalesce(error_code, 'not_sent') END AS error_code,
-  CASE WHEN lost = 1 THEN 'cannot be removed: the platform takes this identifier only in plain text, audsync keeps only its hash, and the source row is gone; keep leaving members in the model (e.g. with consent FALSE) until a run removes them' ELSE error_message END AS error_message
+  CASE WHEN remove_failed = 1 OR add_failed = 1 THEN coalesce(error_code, 'not_sent') WHEN lost = 1 THEN 'unrecoverable' END AS error_code,
+  CASE WHEN remove_failed = 1 OR add_failed = 1 THEN error_message WHEN lost = 1 THEN 'cannot be removed: the platform takes this identifier only in plain text (a MADID, an external id, or a Google address''s region and postal code when it was synced before audsync kept address keys), audsync keeps only its hash, and the source row is gone or no longer holds it; keep leaving members in the model (e.g. with consent FALSE) until a run removes them' END AS error_message
 FROM per_member;
 
 SELECT op, status, count(*) AS n FROM "_audsync_result_0" GROUP BY op, status;

@@ -150,3 +150,7 @@ CREATE TABLE "audsync".audsync_platform_reports (
 );
 
 INSERT INTO "audsync".audsync_migrations (version, name, applied_at, audsync_version) VALUES (3, 'platform reports', CAST('2026-03-01T10:00:00.000Z' AS TIMESTAMPTZ), '0.0.0-golden');
+
+ALTER TABLE "audsync".audsync_snapshots ADD COLUMN address_key TEXT;
+
+INSERT INTO "audsync".audsync_migrations (version, name, applied_at, audsync_version) VALUES (4, 'address key in snapshots', CAST('2026-03-01T10:00:00.000Z' AS TIMESTAMPTZ), '0.0.0-golden');

@@ -1,0 +1,42 @@
+INSERT INTO `acme-dwh`.`audsync`.audsync_changes (run_id, sync_id, member_key, op, status, attempt, error_code, error_message, source_updated_at, sent_at)
+SELECT 'run-1', 'buyers__google', r.member_key, r.op, r.status, CASE WHEN rt.member_key IS NOT NULL AND CASE WHEN rt.fingerprint IS NULL THEN dl.fingerprint IS NULL WHEN dl.fingerprint IS NULL THEN FALSE ELSE rt.fingerprint = dl.fingerprint END THEN rt.attempts + 1 ELSE 1 END, r.error_code, r.error_message,
+  dl.source_updated_at, CASE WHEN r.status = 'sent' THEN TIMESTAMP '2026-03-01 10:00:00.000+00:00' END
+FROM `_audsync_result_1` r
+JOIN `_audsync_delta_1` dl ON dl.member_key = r.member_key
+LEFT JOIN `acme-dwh`.`audsync`.audsync_retries rt ON rt.sync_id = 'buyers__google' AND rt.member_key = r.member_key;
+
+DELETE FROM `acme-dwh`.`audsync`.audsync_retries WHERE sync_id = 'buyers__google' AND member_key IN (SELECT member_key FROM `_audsync_result_1`);
+
+DELETE FROM `acme-dwh`.`audsync`.audsync_retries WHERE sync_id = 'buyers__google' AND member_key NOT IN (SELECT member_key FROM `_audsync_delta_1`);
+
+INSERT INTO `acme-dwh`.`audsync`.audsync_retries (sync_id, member_key, attempts, fingerprint, last_error_code, last_error_message, last_attempt_at)
+SELECT 'buyers__google', r.member_key, ch.attempt, dl.fingerprint, r.error_code, r.error_message, TIMESTAMP '2026-03-01 10:00:00.000+00:00'
+FROM `_audsync_result_1` r
+JOIN `_audsync_delta_1` dl ON dl.member_key = r.member_key
+JOIN `acme-dwh`.`audsync`.audsync_changes ch ON ch.run_id = 'run-1' AND ch.sync_id = 'buyers__google' AND ch.member_key = r.member_key
+WHERE r.status = 'failed';
+
+DELETE FROM `acme-dwh`.`audsync`.audsync_snapshots WHERE sync_id = 'buyers__google'
+  AND member_key IN (SELECT member_key FROM `_audsync_result_1` WHERE action IN ('upsert', 'delete'));
+
+INSERT INTO `acme-dwh`.`audsync`.audsync_snapshots (sync_id, member_key, email_hash, phone_hash, first_name_hash, last_name_hash, zip_hash, country_hash, address_key, fingerprint, first_synced_at, last_synced_at)
+SELECT 'buyers__google', dl.member_key, dl.newh_email, dl.newh_phone, dl.newh_first_name, dl.newh_last_name, dl.newh_zip, dl.newh_country, dl.new_address, dl.fingerprint, coalesce(dl.first_synced_at, TIMESTAMP '2026-03-01 10:00:00.000+00:00'), TIMESTAMP '2026-03-01 10:00:00.000+00:00'
+FROM `_audsync_result_1` r JOIN `_audsync_delta_1` dl ON dl.member_key = r.member_key
+WHERE r.action = 'upsert';
+
+UPDATE `acme-dwh`.`audsync`.audsync_snapshots SET address_key = b.b_key
+FROM (
+  SELECT s.member_key AS b_member, (CASE WHEN REGEXP_CONTAINS(f.`n_first_name__name_google`, '^(?:[0-9a-f]{64})$') THEN f.`n_first_name__name_google` ELSE TO_HEX(SHA256(f.`n_first_name__name_google`)) END || '|' || CASE WHEN REGEXP_CONTAINS(f.`n_last_name__name_google`, '^(?:[0-9a-f]{64})$') THEN f.`n_last_name__name_google` ELSE TO_HEX(SHA256(f.`n_last_name__name_google`)) END || '|' || f.`n_country__country_upper` || '|' || f.`n_zip__postal_code`) AS b_key
+  FROM `acme-dwh`.`audsync`.audsync_snapshots s JOIN `_audsync_candidate_buyers` f ON f.member_key = s.member_key
+  WHERE s.sync_id = 'buyers__google' AND s.address_key IS NULL AND s.first_name_hash IS NOT NULL AND s.last_name_hash IS NOT NULL AND s.country_hash IS NOT NULL AND s.zip_hash IS NOT NULL
+    AND s.first_name_hash = CASE WHEN REGEXP_CONTAINS(f.`n_first_name__name_google`, '^(?:[0-9a-f]{64})$') THEN f.`n_first_name__name_google` ELSE TO_HEX(SHA256(f.`n_first_name__name_google`)) END
+    AND s.last_name_hash = CASE WHEN REGEXP_CONTAINS(f.`n_last_name__name_google`, '^(?:[0-9a-f]{64})$') THEN f.`n_last_name__name_google` ELSE TO_HEX(SHA256(f.`n_last_name__name_google`)) END
+    AND s.country_hash = TO_HEX(SHA256(f.`n_country__country_upper`))
+    AND s.zip_hash = TO_HEX(SHA256(f.`n_zip__postal_code`))
+) b
+WHERE sync_id = 'buyers__google' AND member_key = b.b_member AND address_key IS NULL;
+
+DELETE FROM `acme-dwh`.`audsync`.audsync_sync_state WHERE sync_id = 'buyers__google';
+
+INSERT INTO `acme-dwh`.`audsync`.audsync_sync_state (sync_id, destination, platform, audience_id, updated_at)
+VALUES ('buyers__google', 'google', 'google_customer_match', '7777777777', TIMESTAMP '2026-03-01 10:00:00.000+00:00');

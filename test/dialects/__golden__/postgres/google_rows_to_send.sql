@@ -1,0 +1,13 @@
+SELECT DISTINCT p.row_id, coalesce(p.email, '') || '' || coalesce(p.phone, '') || '' || coalesce(p.first_name, '') || '' || coalesce(p.last_name, '') AS packed, p.zip, p.country
+FROM "_audsync_parts_1" p
+WHERE p.op = 'remove'
+  AND p.row_id NOT IN (SELECT first_row_id FROM "audsync".audsync_deliveries
+    WHERE run_id = 'run-1' AND sync_id = 'buyers__google' AND error_code = 'held_back' AND op = 'remove')
+ORDER BY p.row_id;
+
+SELECT DISTINCT p.row_id, coalesce(p.email, '') || '' || coalesce(p.phone, '') || '' || coalesce(p.first_name, '') || '' || coalesce(p.last_name, '') AS packed, p.zip, p.country
+FROM "_audsync_parts_1" p
+WHERE p.op = 'add'
+  AND p.row_id NOT IN (SELECT first_row_id FROM "audsync".audsync_deliveries
+    WHERE run_id = 'run-1' AND sync_id = 'buyers__google' AND error_code = 'held_back' AND op = 'add')
+ORDER BY p.row_id;
