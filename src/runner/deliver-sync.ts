@@ -48,9 +48,17 @@ export async function deliverSync(ctx: RunContext, plan: DeliveryPlan): Promise<
   const ops: DeliveryOp[] =
     refresh === 'session' ? ['replace'] : refresh === 'remove-all' ? ['add'] : (['remove', 'add'] as const).filter((op) => plan.rowsToSend[op] > 0);
 
+  const retry = { ...defaultRetryPolicy, ...ctx.options.retry };
+  /** Retries this sync spent, its requests', its remove-all's and its finish() calls' together, against retry.budget. */
+  const spent = { retries: 0 };
+
   if (refresh === 'remove-all') {
     try {
-      const report = await client.platform.removeAll!(audienceId);
+      // Retried like a request (a 503 or a reset before the adds must not end the refresh); emptying
+      // an audience twice is harmless.
+      const report = await withRetries(retry, spent, () => client.platform.removeAll!(audienceId), (error, attempt, delay) =>
+        logger.warn({ attempt, delay_ms: delay, error: error.message }, 'remove-all failed, retrying'),
+      );
       out.requests++;
       out.emptied = true;
       if (report) out.reports.push(report);
@@ -60,9 +68,6 @@ export async function deliverSync(ctx: RunContext, plan: DeliveryPlan): Promise<
     }
   }
 
-  const retry = { ...defaultRetryPolicy, ...ctx.options.retry };
-  /** Retries this sync spent, its requests' and its finish() calls' together, against retry.budget. */
-  const spent = { retries: 0 };
   const delivered: DeliveryOp[] = [];
   for (const op of ops) {
     if (out.stopped) break;

@@ -275,6 +275,23 @@ describe.each(DRIVERS)('platform conformance: $label', (driver: PlatformDriver) 
     // A normal run afterwards has nothing to do.
     expect((await p.run()).syncs[0]).toMatchObject({ status: 'success', requests: 0 });
   });
+
+  it.runIf(driver.kind !== 'meta')('--full-refresh: a remove-all answered 503 is tried again, and the refresh completes', async () => {
+    p = await setup();
+    await p.write(MEMBERS);
+    await p.run();
+    const remaining = MEMBERS.filter((m) => m.customer_id !== 'C04');
+    await p.write(remaining);
+    // Data Manager empties a list with its own call; Google Ads with the first operation of the job.
+    if (driver.kind === 'google_dm') p.sandbox.google.failNext(1, 'error', { op: 'remove_all' });
+    else p.sandbox.google.failNext(1, 'error');
+    const before = p.sandbox.google.requests.length;
+    const result = await p.run({ fullRefresh: true });
+    expect(result.syncs[0]).toMatchObject({ status: 'success', removed: 1, failed: 0 });
+    const emptying = p.sandbox.google.requests.slice(before).filter((r) => (driver.kind === 'google_dm' ? r.op === 'remove_all' : r.op === 'add_operations')).slice(0, 2);
+    expect(emptying.map((r) => r.status)).toEqual([503, 200]);
+    expect(driver.held(p.sandbox)).toEqual(driver.expected(remaining));
+  });
 });
 
 // ---- the rate governor ----------------------------------------------------------------------------
