@@ -5,6 +5,7 @@
 import { FatalError, RetriableError } from '../../core/errors.js';
 import { redact } from '../../core/secrets.js';
 import type { HttpResponse } from '../http/request.js';
+import { longerDelay, retryAfterMs } from '../http/retry-after.js';
 
 export interface ErrorContext {
   api: 'Data Manager API' | 'Google Ads API';
@@ -65,7 +66,7 @@ export function readRpcError(response: HttpResponse, secrets: string[]): RpcErro
     status: typeof envelope?.status === 'string' ? envelope.status : '',
     message: typeof envelope?.message === 'string' ? scrub(envelope.message, secrets) : `HTTP ${response.status} without a Google error body`,
     ...parsed,
-    retryDelayMs: parsed.retryDelayMs ?? retryAfterHeader(response.headers),
+    retryDelayMs: longerDelay(parsed.retryDelayMs, retryAfterMs(response.headers)),
   };
 }
 
@@ -77,7 +78,7 @@ export function readStatus(status: Record<string, unknown> | undefined, secrets:
   const details = Array.isArray(status?.details) ? (status.details as Record<string, unknown>[]) : [];
   for (const detail of details) {
     const type = String(detail?.['@type'] ?? '');
-    if (type.endsWith('google.rpc.RetryInfo')) retryDelayMs = maxDelay(retryDelayMs, durationMs(detail.retryDelay));
+    if (type.endsWith('google.rpc.RetryInfo')) retryDelayMs = longerDelay(retryDelayMs, durationMs(detail.retryDelay));
     else if (type.endsWith('google.rpc.ErrorInfo') && typeof detail.reason === 'string') reasons.push(detail.reason);
     else if (type.endsWith('google.rpc.BadRequest') && Array.isArray(detail.fieldViolations)) {
       for (const v of detail.fieldViolations as Record<string, unknown>[]) {
@@ -91,7 +92,7 @@ export function readStatus(status: Record<string, unknown> | undefined, secrets:
         const reason = adsErrorCode(e?.errorCode);
         reasons.push(reason);
         const quota = (e?.details as { quotaErrorDetails?: { retryDelay?: unknown } } | undefined)?.quotaErrorDetails;
-        if (quota) retryDelayMs = maxDelay(retryDelayMs, durationMs(quota.retryDelay));
+        if (quota) retryDelayMs = longerDelay(retryDelayMs, durationMs(quota.retryDelay));
         problems.push({ index: operationIndex(e?.location), reason, description: scrub(String(e?.message ?? ''), secrets) });
       }
     }
@@ -218,18 +219,6 @@ export function durationMs(value: unknown): number | undefined {
     return Number.isFinite(ms) && ms >= 0 ? Math.ceil(ms) : undefined;
   }
   return undefined;
-}
-
-function retryAfterHeader(headers: Headers): number | undefined {
-  const value = headers.get('retry-after');
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-
-function maxDelay(a: number | undefined, b: number | undefined): number | undefined {
-  return a === undefined ? b : b === undefined ? a : Math.max(a, b);
 }
 
 function firstOf(reasons: string[], known: string[]): string | undefined {

@@ -3,6 +3,7 @@
 // where there is no code.
 import { FatalError, RetriableError } from '../../core/errors.js';
 import { redact } from '../../core/secrets.js';
+import { longerDelay, retryAfterMs } from '../http/retry-after.js';
 import type { HttpResponse } from '../http/request.js';
 
 export interface GraphError {
@@ -71,11 +72,13 @@ export function classifyGraphError(response: HttpResponse, ctx: ErrorContext): F
     });
   }
   if ((code !== undefined && THROTTLE_CODES.has(code)) || (subcode !== undefined && THROTTLE_SUBCODES.has(subcode)) || (code === undefined && status === 429)) {
-    const retryAfterMs = regainAccessMs(response.headers, account);
-    return new RetriableError(`Meta throttled ad account ${account}: ${message}`, { ...details, ...(retryAfterMs ? { retryAfterMs } : {}) });
+    const delay = longerDelay(regainAccessMs(response.headers, account), retryAfterMs(response.headers));
+    return new RetriableError(`Meta throttled ad account ${account}: ${message}`, { ...details, ...(delay ? { retryAfterMs: delay } : {}) });
   }
   if ((code !== undefined && TRANSIENT_CODES.has(code)) || status >= 500 || (code === undefined && status === 408)) {
-    return new RetriableError(`Meta answered HTTP ${status}${code === undefined ? '' : ` (code ${code})`}: ${message}`, details);
+    // Meta itself sends no Retry-After, but a proxy or load balancer in front of it may.
+    const delay = retryAfterMs(response.headers);
+    return new RetriableError(`Meta answered HTTP ${status}${code === undefined ? '' : ` (code ${code})`}: ${message}`, { ...details, ...(delay ? { retryAfterMs: delay } : {}) });
   }
   if (code !== undefined && REJECT_CODES.has(code)) return { reason: message, code: String(code) };
   return new FatalError(`Meta refused the request for ad account ${account} with HTTP ${status}${code === undefined ? '' : ` (code ${code})`}: ${message}`, details);
