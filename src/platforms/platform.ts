@@ -114,6 +114,11 @@ export interface PlatformReport {
 export interface PlatformDefinition<C = Record<string, unknown>> {
   type: string; // destination `type:` value
   capabilities: PlatformCapabilities;
+  /**
+   * The capabilities a destination's own settings leave (a setting may turn identifiers off);
+   * absent when they are always `capabilities`. What the runner asks when it plans a sync.
+   */
+  capabilitiesFor?(config: C): PlatformCapabilities;
   create(config: C, context: PlatformContext): Platform;
 }
 

@@ -12,7 +12,8 @@ export async function prepareSyncs(manifest: Manifest, syncs: SyncDef[]): Promis
   for (const [index, sync] of syncs.entries()) {
     const model = manifest.models.find((m) => m.name === sync.model)!;
     const destination = manifest.destinations.find((d) => d.name === sync.destination)!;
-    const { capabilities } = await loadPlatform(destination.type);
+    const definition = await loadPlatform(destination.type);
+    const capabilities = definition.capabilitiesFor?.(destination.config) ?? definition.capabilities;
     const identifiers: { kind: IdentifierKind; rule: IdentifierRule }[] = [];
     for (const kind of IDENTIFIER_KINDS) {
       const rule = capabilities.identifiers[kind];

@@ -62,9 +62,12 @@ afterEach(async () => {
 type SandboxOptions = Parameters<typeof createProject>[0]['sandbox'];
 
 /** A project with one sync of the segment to this platform's simulator. */
-async function setupFor(driver: PlatformDriver, options: { limits?: string; sandbox?: SandboxOptions } = {}) {
+async function setupFor(driver: PlatformDriver, options: { limits?: string; sandbox?: SandboxOptions; sendAddresses?: boolean } = {}) {
   const sandbox = { ...driver.sandboxOptions, ...options.sandbox, google: { ...driver.sandboxOptions?.google, ...options.sandbox?.google } };
-  p = await createProject({ destinations: [{ name: 'dest', platform: driver.kind, audience: driver.audience, limits: options.limits }], sandbox });
+  p = await createProject({
+    destinations: [{ name: 'dest', platform: driver.kind, audience: driver.audience, limits: options.limits, sendAddresses: options.sendAddresses }],
+    sandbox,
+  });
   return p;
 }
 
@@ -472,6 +475,22 @@ describe.each([googleDataManagerDriver, googleAdsDriver])('Google addresses: $la
   const addresses = () => driver.held(p!.sandbox).address;
   const snapshot = () =>
     p!.query<{ member_key: string; address_key: string | null }>(`SELECT member_key, address_key FROM audsync.audsync_snapshots ORDER BY member_key`);
+
+  it('without send_addresses (the default): emails and phones only; no name, region or postal code is sent, normalized or kept', async () => {
+    p = await setupFor(driver, { sendAddresses: false });
+    await p.write(people);
+    expect((await p.run()).syncs[0]).toMatchObject({ status: 'success', added: 2 });
+    expect(driver.held(p.sandbox)).toEqual({ ...driver.expected(people), address: [] });
+    expect(await snapshot()).toEqual([
+      { member_key: 'A', address_key: null },
+      { member_key: 'B', address_key: null },
+    ]);
+    const [row] = await p.query<Record<string, string | null>>(`SELECT first_name_hash, last_name_hash, zip_hash, country_hash FROM audsync.audsync_snapshots WHERE member_key = 'A'`);
+    expect(row).toEqual({ first_name_hash: null, last_name_hash: null, zip_hash: null, country_hash: null });
+    // A moved member is no change to Google, which never had the address.
+    await p.write(people.map((m) => (m.customer_id === 'B' ? { ...m, zip: '10002' } : m)));
+    expect((await p.run()).syncs[0]).toMatchObject({ status: 'success', changed: 0, requests: 0 });
+  });
 
   it('a member revoking consent (source row still there) takes its address out', async () => {
     p = await setupFor(driver);

@@ -194,6 +194,8 @@ export interface DestinationSpec {
   audience: string;
   /** YAML flow mapping for `limits:`, e.g. "{ batch_size: 2, concurrency: 1 }". */
   limits?: string;
+  /** Google: send_addresses (default true here, so the suite checks addresses; the product's default is false). */
+  sendAddresses?: boolean;
 }
 
 export interface ProjectOptions {
@@ -223,7 +225,8 @@ export function destinationYaml(spec: DestinationSpec, sandbox: Sandbox): string
     return `name: ${spec.name}\ntype: meta_custom_audiences\nad_account_id: act_1000\naccess_token: \${${META_TOKEN_ENV}}\napi_base_url: ${sandbox.urlFor('meta')}\n${limits}`;
   }
   const api = spec.platform === 'google_ads' ? `api: google_ads\ndeveloper_token: \${${GOOGLE_DEV_TOKEN_ENV}}\n` : 'api: data_manager\n';
-  return `name: ${spec.name}\ntype: google_customer_match\n${api}customer_id: "${GOOGLE_CUSTOMER}"\naccess_token: \${${GOOGLE_TOKEN_ENV}}\napi_base_url: ${sandbox.urlFor('google')}\ntimeout_ms: 5000\n${limits}`;
+  const addresses = `send_addresses: ${spec.sendAddresses ?? true}\n`;
+  return `name: ${spec.name}\ntype: google_customer_match\n${api}customer_id: "${GOOGLE_CUSTOMER}"\naccess_token: \${${GOOGLE_TOKEN_ENV}}\napi_base_url: ${sandbox.urlFor('google')}\ntimeout_ms: 5000\n${addresses}${limits}`;
 }
 
 export async function createProject(options: ProjectOptions): Promise<ConformanceProject> {

@@ -95,7 +95,7 @@ async function recorder(reply: (path: string, body: any) => { status: number; bo
 describe('Google platform: config, capabilities, registry', () => {
   it('validates the destination: customer ids without hyphens, one way to authenticate, developer token only for google_ads', () => {
     const base = { customer_id: '123-456-7890', access_token: 'token' };
-    expect(googleConfigSchema.parse(base)).toMatchObject({ api: 'data_manager', customer_id: CID, terms_of_service_accepted: true, timeout_ms: 60_000 });
+    expect(googleConfigSchema.parse(base)).toMatchObject({ api: 'data_manager', customer_id: CID, terms_of_service_accepted: true, timeout_ms: 60_000, send_addresses: false });
     expect(googleConfigSchema.parse({ ...base, customer_id: 1234567890, login_customer_id: '987-654-3210' }).login_customer_id).toBe('9876543210');
     const problems = (config: Record<string, unknown>) => googleConfigSchema.safeParse(config).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
     expect(problems({ customer_id: '12345' })[0]).toMatch(/^customer_id: a Google Ads customer id/);

@@ -65,3 +65,13 @@ export const googleAdsCapabilities: PlatformCapabilities = {
   replace: 'remove-all', // a removeAll operation first in the job, then the creates
   minAudienceSize: 100,
 };
+
+/**
+ * A destination without send_addresses: no address, and none of its parts, so neither is normalized,
+ * sent nor kept (config.ts says why addresses are opt-in).
+ */
+export function withoutAddresses(capabilities: PlatformCapabilities): PlatformCapabilities {
+  const parts = new Set<string>(capabilities.address?.parts ?? []);
+  const { address: _address, ...rest } = capabilities;
+  return { ...rest, identifiers: Object.fromEntries(Object.entries(capabilities.identifiers).filter(([kind]) => !parts.has(kind))) };
+}

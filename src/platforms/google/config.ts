@@ -40,6 +40,14 @@ export const googleConfigSchema = z
      * did; set false to refuse every upload (removals still go through).
      */
     terms_of_service_accepted: z.boolean().default(true),
+    /**
+     * Send addresses (given and family name, region code, postal code: Google matches the four
+     * together). Off by default: removing an address later needs its region and postal code in
+     * plain text, which Google takes only that way, so with this on audsync keeps them in
+     * audsync_snapshots.address_key, the one plain identifier in the state schema (names stay
+     * hashed). Emails and phones are sent either way.
+     */
+    send_addresses: z.boolean().default(false),
     /** Request-level consent (EU user consent policy / DMA); per-member consent overrides it. */
     consent: z
       .strictObject({

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { isLoopbackHost, checkBaseUrl } from '../http/base-url.js';
 import type { HttpSend } from '../http/request.js';
 import type { Platform, PlatformDefinition } from '../platform.js';
-import { dataManagerCapabilities } from './capabilities.js';
+import { dataManagerCapabilities, withoutAddresses } from './capabilities.js';
 import { GoogleClient } from './client.js';
 import type { GoogleConfig } from './config.js';
 import { DataManagerPlatform } from './data-manager.js';
@@ -83,6 +83,7 @@ export const definition: PlatformDefinition<GoogleConfig> = {
   type: 'google_customer_match',
   // The Data Manager flow's; a google_ads destination's own are on its platform (capabilities).
   capabilities: dataManagerCapabilities,
+  capabilitiesFor: (config) => (config.send_addresses ? dataManagerCapabilities : withoutAddresses(dataManagerCapabilities)),
   create(config, context): Platform {
     return createGooglePlatform(config, context.http, context.logger);
   },
