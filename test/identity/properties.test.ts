@@ -13,11 +13,10 @@
 //   - names, cities, states on Postgres: its [:alpha:] (glibc's class) keeps non-ASCII digits ('٣',
 //     '３'), letter numbers ('Ⅷ') and circled letters, and drops some combining marks NFC cannot
 //     compose (a Devanagari virama or nukta, a Thai thanthakhat): allowed on Postgres only
-//     (postgresAlpha), digits pinned (it.fails on Postgres), marks pinned as an engine difference;
+//     (postgresAlpha; the Postgres dialect now takes numbers out, pinned), marks pinned as an
+//     engine difference;
 //   - a combining mark left on a non-letter (an emoji's variation selector U+FE0F, a keycap's
-//     U+20E3): not generated, pinned (it.fails on DuckDB, which keeps it);
-//   - name_google: Unicode punctuation outside the rule's own list ('‹', '•', '§', '。') stays in the
-//     value: allowed (googlePunct), pinned (it.fails);
+//     U+20E3): not generated, pinned (dropped on every engine);
 //   - country spellings the SQL reads by their ASCII letters only: a name typed decomposed (NFD
 //     'Réunion'), a non-ASCII letter the SQL drops ('São' read as SO): not generated, pinned (it.fails);
 //   - a line break inside a phone number (the SQL reads every digit, libphonenumber stops at the
@@ -408,16 +407,6 @@ const postgresAlpha = (m: Mismatch) => {
   const rest = (v: string | null) => (v ?? '').replace(/[\p{M}\p{N}\p{So}]/gu, '');
   return NAME_RULES.has(m.rule) && rest(m.sql.n) === rest(m.ref.n);
 };
-const GOOGLE_NAME_RULES = new Set(['n_first_name__name_google', 'n_last_name__name_google']);
-/**
- * name_google strips ASCII punctuation and the typographic marks it lists, not Unicode punctuation
- * at large ('‹', '•', '§', '。' stay): a mismatch is that and nothing else when both sides are equal
- * once punctuation is set aside (and whitespace squeezed again). Pinned below.
- */
-const googlePunct = (m: Mismatch) => {
-  const rest = (v: string | null) => (v ?? '').replace(/\p{P}/gu, '').replace(/\s+/g, ' ').trim();
-  return GOOGLE_NAME_RULES.has(m.rule) && /\p{P}/u.test(m.sql.n ?? '') && rest(m.sql.n) === rest(m.ref.n);
-};
 /**
  * The candidate keeps one column per kind and rule (n_maid__maid), whatever the encoding, but the
  * pass-through of an existing hash depends on the encoding: when a plain rule (Meta MADID, EXTERN_ID)
@@ -457,8 +446,8 @@ describe.each(ENGINES)('SQL normalization equals the reference on %s (fast-check
     await engine?.close();
   });
 
-  /** The allowances of this engine for names (see postgresAlpha and googlePunct). */
-  const nameKnown = (m: Mismatch) => (name === 'postgres' && postgresAlpha(m)) || googlePunct(m);
+  /** The allowances of this engine for names (see postgresAlpha). */
+  const nameKnown = (m: Mismatch) => name === 'postgres' && postgresAlpha(m);
 
   it("email and email_google: case, whitespace (Unicode too), dots, gmail/googlemail dots and +tags, a bare 'gmail.com', hashes", async () => {
     await property(engine, emailArb.map((email) => ({ email })), [R.email, R.emailGoogle], { minValid: 0.2, maxValid: 0.85 });
@@ -600,8 +589,6 @@ describe.each(ENGINES)('known disagreements between the rules and the SQL, exact
   });
   const one = async (row: RawRow, i: KindRule, defaultRegion = 'US') => (await candidateOf(engine, [row], [i], defaultRegion))[0]!.n[columnOf(i)];
   const many = async (rows: RawRow[], i: KindRule, defaultRegion = 'US') => (await candidateOf(engine, rows, [i], defaultRegion)).map((o) => o.n[columnOf(i)]);
-  /** Fails on `engine` only (a bug of that engine), passes on the other. */
-  const failsOn = (engineName: EngineName) => (name === engineName ? it.fails : it);
 
   // Full case mapping (JavaScript, Python's str.lower(), so Meta's and Snap's SDKs) lowers 'İ' to
   // 'i' + U+0307 and a word-final 'Σ' to 'ς'; DuckDB's and Postgres' lower() map character by
@@ -634,22 +621,16 @@ describe.each(ENGINES)('known disagreements between the rules and the SQL, exact
   });
 
   // Postgres' [:alpha:] is glibc's character class, which counts the decimal digits of other scripts
-  // (Arabic-Indic, Devanagari, fullwidth...) and letter numbers (Roman numerals) as alphabetic: they
-  // stay inside the hashed name on Postgres ('omar٣'), not on DuckDB (\p{L}).
-  // it.fails on Postgres: certain (digits are not letters; DuckDB drops them); remove `.fails` once fixed.
-  failsOn('postgres').each([
+  // (Arabic-Indic, Devanagari, fullwidth...) and letter numbers (Roman numerals) as alphabetic; the
+  // Postgres dialect takes Unicode's numbers (\p{N}) out after it, so they go on every engine.
+  it.each([
     ['an Arabic-Indic digit', 'Omar٣', 'omar'],
     ['a fullwidth digit', 'Anna３', 'anna'],
     ['a Devanagari digit', 'Priya५', 'priya'],
     ['a Roman numeral (a letter number, Nl)', 'Henry Ⅷ', 'henry'],
-  ])('name: %s, %j -> %j (it.fails on Postgres)', async (_what, raw, letters) => {
+  ])('name: %s, %j -> %j', async (_what, raw, letters) => {
     expect(ref.name(raw)).toBe(letters);
     expect(await one({ first_name: raw }, R.firstName)).toBe(letters);
-  });
-
-  it('what Postgres makes of those today: the digits and numerals stay (lowercased)', async () => {
-    const out = await many([{ first_name: 'Omar٣' }, { first_name: 'Anna３' }, { first_name: 'Priya५' }, { first_name: 'Henry Ⅷ' }], R.firstName);
-    expect(out).toEqual(name === 'postgres' ? ['omar٣', 'anna３', 'priya५', 'henryⅷ'] : ['omar', 'anna', 'priya', 'henry']);
   });
 
   // Combining marks NFC cannot compose belong to their letter: a Devanagari virama (प्र) or nukta
@@ -666,21 +647,16 @@ describe.each(ENGINES)('known disagreements between the rules and the SQL, exact
   });
 
   // A combining mark on something that is not a letter belongs to what is dropped: the variation
-  // selector U+FE0F of an emoji ('❤️' is U+2764 U+FE0F), a keycap's U+20E3. DuckDB's [^\p{L}\p{M}]
-  // keeps every mark, so 'Anna ❤️' is sent as sha256('anna' + U+FE0F), which matches nobody.
-  // it.fails on DuckDB: certain (the hashed name is not 'anna'); remove `.fails` once fixed.
-  failsOn('duckdb').each([
+  // selector U+FE0F of an emoji ('❤️' is U+2764 U+FE0F), a keycap's U+20E3. The RE2 engines keep
+  // marks (\p{M}) for the letters they belong to, so marks on anything else are dropped first.
+  it.each([
     ['an emoji with its variation selector', 'Anna ❤️', 'anna'],
     ['another', 'Mike ✌️', 'mike'],
     ['a keycap', 'Bo 3️⃣', 'bo'],
-  ])('name: %s, %j -> %j (it.fails on DuckDB)', async (_what, raw, letters) => {
+    ['a mark at the start', '\u0301Zoë', 'zoë'],
+  ])('name: %s, %j -> %j', async (_what, raw, letters) => {
     expect(ref.name(raw)).toBe(letters);
     expect(await one({ first_name: raw }, R.firstName)).toBe(letters);
-  });
-
-  it('what DuckDB makes of those today: the marks stay', async () => {
-    const out = await many([{ first_name: 'Anna ❤️' }, { first_name: 'Mike ✌️' }, { first_name: 'Bo 3️⃣' }], R.firstName);
-    expect(out).toEqual(name === 'duckdb' ? ['anna\ufe0f', 'mike\ufe0f', 'bo\ufe0f\u20e3'] : ['anna', 'mike', 'bo']);
   });
 
   // Modifier letters are letters (Lm): 'dʼArcy' written with U+02BC keeps it under `name` (so it
@@ -695,21 +671,17 @@ describe.each(ENGINES)('known disagreements between the rules and the SQL, exact
     ]);
   });
 
-  // name_google's rule: "lowercase, no punctuation"; the SQL strips ASCII punctuation and the
-  // typographic marks it lists (PUNCT), so other Unicode punctuation stays in the value sent to Google.
-  // it.fails: certain ('‹anne›' is not 'anne'); remove `.fails` once fixed.
-  it.fails.each([
+  // name_google's rule: "lowercase, no punctuation": ASCII punctuation, U+02BC, and every Unicode
+  // punctuation mark (\p{P}, as a class of the characters themselves, so every engine reads it).
+  it.each([
     ['single guillemets', '‹Anne›', 'anne'],
     ['a bullet', 'Ann•Marie', 'annmarie'],
     ['a section sign', '§Smith', 'smith'],
     ['an ideographic full stop', '山田。', '山田'],
+    ['curly quotes and a dash', '“Mary–Ann”', 'maryann'],
   ])('name_google: %s, %j -> %j', async (_what, raw, want) => {
     expect(ref.nameGoogle(raw)).toBe(want);
     expect(await one({ first_name: raw }, R.firstNameGoogle)).toBe(want);
-  });
-
-  it('name_google today: that punctuation stays', async () => {
-    expect(await many(['‹Anne›', 'Ann•Marie', '§Smith', '山田。'].map((first_name) => ({ first_name })), R.firstNameGoogle)).toEqual(['‹anne›', 'ann•marie', '§smith', '山田。']);
   });
 
   it('name_google collapses inner whitespace runs to one space (google-ads-python keeps them: strip().lower())', async () => {

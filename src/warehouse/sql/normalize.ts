@@ -7,14 +7,18 @@
 import type { IdentifierRule } from '../../core/identifiers.js';
 import { literal, type SqlDialect } from './dialect.js';
 import { phoneRegions } from './phone-metadata.js';
+import { categoryClass } from './unicode.js';
 
 export const SHA256_HEX = '[0-9a-f]{64}';
 // Whitespace as JavaScript's \s knows it. RE2 (DuckDB, BigQuery) and Postgres read \s as ASCII
 // only, so a no-break space pasted from a web form would otherwise stay inside a value.
 // The characters themselves go into the pattern: RE2 and Postgres spell escapes differently.
 export const WS = '\\s\u000b\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff';
-// ASCII punctuation and the typographic marks CRMs are full of (curly quotes, dashes, guillemets).
-export const PUNCT = '!-/:-@\\[-`{-~\u00a1\u00ab\u00b7\u00bb\u00bf\u02bc\u2010-\u2015\u2018-\u201f\u2026';
+// ASCII punctuation (which counts $+<=>^`|~ too) and U+02BC, an apostrophe in CRMs though Unicode
+// calls it a letter; with every other Unicode punctuation mark (punctuation(), below).
+export const PUNCT = '!-/:-@\\[-`{-~\u02bc';
+/** PUNCT and Unicode's punctuation (\p{P}: guillemets, bullets, '§', '。'...), as a class body. */
+export const punctuation = () => PUNCT + categoryClass('P');
 // Deliberately permissive: one '@', no whitespace, a dot in the domain. Platforms match; we only
 // refuse what can never match.
 const EMAIL = '[^@]+@[^@]+\\.[^@]+';
@@ -104,7 +108,7 @@ const rules: Record<string, Rule> = {
   // Meta FN/LN: lowercase letters only; letters of every script are kept (UTF-8, NFC), digits, symbols and punctuation go.
   name: (d, c) => nonEmpty(`lower(${d.lettersOnly(text(d, c.column))})`),
   // Google givenName/familyName: lowercase, no punctuation, no whitespace at the ends.
-  name_google: (d, c) => nonEmpty(`lower(${trim(d, d.regexReplaceAll(strip(d, text(d, c.column), PUNCT), `[${WS}]+`, ' '))})`),
+  name_google: (d, c) => nonEmpty(`lower(${trim(d, d.regexReplaceAll(strip(d, text(d, c.column), punctuation()), `[${WS}]+`, ' '))})`),
   // Meta CT/ST: like names (its SDK drops digits, spaces, dots, dashes and parentheses).
   city: (d, c) => nonEmpty(`lower(${d.lettersOnly(text(d, c.column))})`),
   state: (d, c) => nonEmpty(`lower(${d.lettersOnly(text(d, c.column))})`),

@@ -30,7 +30,8 @@ export const bigqueryDialect: SqlDialect = {
   name: 'bigquery',
   types: { text: 'STRING', bigint: 'INT64', int: 'INT64', timestamp: 'TIMESTAMP', bool: 'BOOL' },
   quoteIdent: quote,
-  lettersOnly: (expr) => `REGEXP_REPLACE(NORMALIZE(${expr}, NFC), r'[^\\p{L}\\p{M}]+', '')`,
+  // As on DuckDB: marks on anything but a letter go first.
+  lettersOnly: (expr) => `REGEXP_REPLACE(REGEXP_REPLACE(NORMALIZE(${expr}, NFC), r'(^|[^\\p{L}\\p{M}])\\p{M}+', r'\\1'), r'[^\\p{L}\\p{M}]+', '')`,
   string: bigqueryString,
   primaryKey: (columns) => `PRIMARY KEY (${columns.join(', ')}) NOT ENFORCED`,
   mod: (a, b) => `MOD(${a}, ${b})`,

@@ -8,7 +8,9 @@ export const duckdbDialect: SqlDialect = {
   name: 'duckdb',
   types: { text: 'VARCHAR', bigint: 'BIGINT', int: 'INTEGER', timestamp: 'TIMESTAMP', bool: 'BOOLEAN' },
   quoteIdent: quote,
-  lettersOnly: (expr) => `regexp_replace(nfc_normalize(${expr}), '[^\\p{L}\\p{M}]+', '', 'g')`,
+  // Marks go with their letter; those on anything else (an emoji's variation selector U+FE0F, a
+  // keycap's U+20E3) go first, or they would be left on the letter before the dropped character.
+  lettersOnly: (expr) => `regexp_replace(regexp_replace(nfc_normalize(${expr}), '(^|[^\\p{L}\\p{M}])\\p{M}+', '\\1', 'g'), '[^\\p{L}\\p{M}]+', '', 'g')`,
   string: standardString,
   primaryKey: (columns) => `PRIMARY KEY (${columns.join(', ')})`,
   mod: (a, b) => `mod(${a}, ${b})`,

@@ -1,5 +1,6 @@
 import type { SqlDialect } from '../dialect.js';
 import { standardString } from './standard-string.js';
+import { categoryClass } from '../unicode.js';
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 const str = (s: string) => `'${s.replace(/'/g, "''")}'`;
@@ -8,7 +9,9 @@ export const postgresDialect: SqlDialect = {
   name: 'postgres',
   types: { text: 'TEXT', bigint: 'BIGINT', int: 'INTEGER', timestamp: 'TIMESTAMPTZ', bool: 'BOOLEAN' },
   quoteIdent: quote,
-  lettersOnly: (expr) => `regexp_replace(normalize(${expr}, NFC), '[^[:alpha:]]+', '', 'g')`,
+  // glibc's [:alpha:] counts other scripts' digits ('٣', '３') and letter numbers ('Ⅷ') as letters:
+  // Unicode's numbers (\p{N}) are taken out as well.
+  lettersOnly: (expr) => `regexp_replace(regexp_replace(normalize(${expr}, NFC), '[^[:alpha:]]+', '', 'g'), ${standardString(`[${categoryClass('N')}]+`)}, '', 'g')`,
   string: standardString,
   primaryKey: (columns) => `PRIMARY KEY (${columns.join(', ')})`,
   mod: (a, b) => `mod(${a}, ${b})`,
