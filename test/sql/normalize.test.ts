@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IdentifierRule } from '../../src/core/identifiers.js';
 import { literal } from '../../src/warehouse/sql/dialect.js';
-import { encodeSql, normalizerNames, normalizeSql, regionSql, storedSql, WS, type RuleContext } from '../../src/warehouse/sql/normalize.js';
+import { encodeSql, normalizerNames, normalizeSql, regionLettersSql, regionLookup, regionSql, storedSql, WS, type RuleContext } from '../../src/warehouse/sql/normalize.js';
 import { d, EMAIL_RULE, openDb, refEmail, refEmailHash, sha256, type TestDb } from './support.js';
 
 let db: TestDb;
@@ -162,6 +162,23 @@ describe('normalize SQL text', () => {
     }
     expect(sql).toContain(`ELSE CASE WHEN regexp_full_match(${letters}, '[a-z]{2}') AND upper(${letters}) IN ('AC', 'AD', `);
     expect(sql).not.toContain('substr('); // never the first two letters of a longer word
+  });
+
+  it('regionLookup (what the candidate joins on) gives regionSql\'s answer for every key, and a missing key is regionSql\'s NULL', async () => {
+    const lookup = regionLookup();
+    expect(new Set(lookup.map(([letters]) => letters)).size).toBe(lookup.length); // unique keys: the join keeps one row per member
+    // every key, and values that are no key: longer words, unknown and non-ASCII pairs, digits, empty
+    const others = ['zz', 'xk', 'ge', 'ger', 'uss', 'éé', 'ß', '', 'a', '001', 'unitedstatesx', 'ı'];
+    const values = [...lookup.map(([letters]) => letters), ...others];
+    const rows = await db.query<{ v: string; sql_code: string | null; lookup_code: string | null }>(
+      `SELECT t.v, ${regionSql(d, 't.v')} AS sql_code, r.code AS lookup_code
+FROM (VALUES ${values.map((v) => `(${literal(d, v)})`).join(', ')}) t(v)
+LEFT JOIN (${d.valuesTable(['letters', 'code'], lookup)}) r ON r.letters = ${regionLettersSql(d, 't.v')}`,
+    );
+    expect(rows.length).toBe(values.length);
+    const differ = rows.filter((r) => r.sql_code !== r.lookup_code);
+    expect(differ).toEqual([]);
+    expect(rows.filter((r) => others.includes(r.v)).every((r) => r.lookup_code === null || /^[a-z]{2}$/.test(r.v))).toBe(true);
   });
 
   it('names its rules and refuses an unknown one', () => {
