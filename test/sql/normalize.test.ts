@@ -112,7 +112,8 @@ describe('normalize SQL text', () => {
   /** The pass-through of an existing hash around every rule sent hashed: trimmed, lowercased, 64 hex. */
   const passThrough = (column: string) => {
     const hashed = `lower(regexp_replace(CAST(${column} AS VARCHAR), '^[${WS}]+|[${WS}]+$', '', 'g'))`;
-    return `CASE WHEN regexp_full_match(${hashed}, '[0-9a-f]{64}') THEN ${hashed} ELSE `;
+    // shorter than 64 characters it cannot be a hash: the length test spares the trim
+    return `CASE WHEN length(CAST(${column} AS VARCHAR)) >= 64 AND regexp_full_match(${hashed}, '[0-9a-f]{64}') THEN ${hashed} ELSE `;
   };
 
   it('drops whitespace with a global regexp_replace, trims dots, lowercases, and validates with full matches', () => {

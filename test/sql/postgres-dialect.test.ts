@@ -130,7 +130,7 @@ describe('Postgres dialect text', () => {
     const ws = `[${WS}]+`;
     const hashed = `lower(regexp_replace(CAST(src."id" AS TEXT), '^${ws}|${ws}$', '', 'g'))`;
     expect(steps.candidate).toContain(
-      `CASE WHEN (${hashed} ~ '^(?:[0-9a-f]{64})$') THEN ${hashed} ELSE NULLIF(regexp_replace(CAST(src."id" AS TEXT), '^${ws}|${ws}$', '', 'g'), '') END AS "n_external_id__trimmed"`,
+      `CASE WHEN length(CAST(src."id" AS TEXT)) >= 64 AND (${hashed} ~ '^(?:[0-9a-f]{64})$') THEN ${hashed} ELSE NULLIF(regexp_replace(CAST(src."id" AS TEXT), '^${ws}|${ws}$', '', 'g'), '') END AS "n_external_id__trimmed"`,
     );
     // the country is sent plain here: no pass-through
     expect(steps.candidate).toContain(`NULLIF(regexp_replace(CAST(src."country" AS TEXT), '^${ws}|${ws}$', '', 'g'), '') AS "n_country__trimmed"`);

@@ -165,7 +165,9 @@ export function normalizeSql(d: SqlDialect, rule: IdentifierRule, c: RuleContext
   if (!build) throw new Error(`unknown normalizer '${rule.normalizer}'`);
   if (rule.encoding !== 'sha256') return build(d, c);
   const hashed = `lower(${trim(d, text(d, c.column))})`;
-  return `CASE WHEN ${d.regexFullMatch(hashed, SHA256_HEX)} THEN ${hashed} ELSE ${build(d, c)} END`;
+  // Trimming only removes characters, so a value shorter than 64 characters cannot be a hash: the
+  // length test (the same answer) spares nearly every row the trim, a regex costlier than most rules.
+  return `CASE WHEN length(${text(d, c.column)}) >= 64 AND ${d.regexFullMatch(hashed, SHA256_HEX)} THEN ${hashed} ELSE ${build(d, c)} END`;
 }
 
 /** What is sent: SHA-256 hex (a value that already is one passes through, never hashed twice) or the value itself. */
