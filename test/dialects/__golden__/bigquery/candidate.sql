@@ -970,7 +970,7 @@ _audsync_ph_codes AS (SELECT * FROM UNNEST([STRUCT('247' AS `cc`, '' AS `np`, ',
   STRUCT('263' AS `cc`, '0' AS `np`, ',7,9,10,' AS `lengths`)])),
 _audsync_ph0 AS (SELECT i.*, REGEXP_REPLACE(lower(CAST(i.`phone` AS STRING)), '(e?xt\\.?|extension|x|#)[^0-9]*[0-9]+[^0-9]*$', '') AS _audsync_ph_raw FROM _audsync_s1 i),
 _audsync_ph1 AS (
-  SELECT i.*, CASE WHEN REGEXP_REPLACE(REGEXP_REPLACE(i._audsync_ph_raw, '^[^0-9]+|[^0-9]+$', ''), '[^a-z]+', '') = '' THEN REGEXP_REPLACE(i._audsync_ph_raw, '[^0-9]', '') END AS _audsync_ph_digits, REGEXP_REPLACE(i._audsync_ph_raw, '^[^0-9+]+', '') LIKE '+%' AS _audsync_ph_plus, r.cc AS _audsync_ph_home_cc, r.np AS _audsync_ph_home_np,
+  SELECT i.*, CASE WHEN REGEXP_CONTAINS(i._audsync_ph_raw, '^(?:[^0-9]*([0-9][^a-z]*[0-9]|[0-9])?[^0-9]*)$') THEN REGEXP_REPLACE(i._audsync_ph_raw, '[^0-9]', '') END AS _audsync_ph_digits, REGEXP_REPLACE(i._audsync_ph_raw, '^[^0-9+]+', '') LIKE '+%' AS _audsync_ph_plus, r.cc AS _audsync_ph_home_cc, r.np AS _audsync_ph_home_np,
     r.idd AS _audsync_ph_idd, r.lengths AS _audsync_ph_home_lengths
   FROM _audsync_ph0 i LEFT JOIN _audsync_ph_regions r ON r.region = i.`_audsync_region`
 ),
