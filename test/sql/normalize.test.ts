@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IdentifierRule } from '../../src/core/identifiers.js';
 import { literal } from '../../src/warehouse/sql/dialect.js';
 import { encodeSql, normalizerNames, normalizeSql, regionLettersSql, regionLookup, regionSql, storedSql, WS, type RuleContext } from '../../src/warehouse/sql/normalize.js';
+import { presentSql } from '../../src/warehouse/sql/candidate.js';
+import { noLetterBetweenDigitsSql } from '../../src/warehouse/sql/phone.js';
 import { d, EMAIL_RULE, openDb, refEmail, refEmailHash, sha256, type TestDb } from './support.js';
 
 let db: TestDb;
@@ -267,5 +269,38 @@ describe('Unicode whitespace (JavaScript \\s, not RE2 \\s)', () => {
     const out = await normalizeAll(exotic.map(([, w]) => `${w}Ana@Example.com${w}`));
     const named = (o: Out[]) => Object.fromEntries(exotic.map(([name], i) => [name, o[i]]));
     expect(named(out)).toEqual(named(exotic.map(() => ({ n: 'ana@example.com', h: sha256('ana@example.com') }))));
+  });
+});
+
+// ---- the candidate's cheap tests, each against its definition in TypeScript (fast-check) ---------
+describe('present and the phone letter test: DuckDB equals their definitions', () => {
+  const units = [...WHITESPACE, 'a', 'z', 'x', 'é', '0', '1', '9', '+', '-', '(', ')', '.', '#', 'ß', '日'];
+  const value = fc.oneof(fc.string({ unit: fc.constantFrom(...units), maxLength: 14 }), fc.constant(null));
+  const run = async <T>(raws: (string | null)[], expr: (column: string) => string) => {
+    const values = raws.map((r, i) => `(${i}, ${r === null ? 'CAST(NULL AS VARCHAR)' : literal(d, r)})`).join(', ');
+    const rows = await db.query<{ i: number; v: T }>(`SELECT i, ${expr('raw')} AS v FROM (VALUES ${values}) input(i, raw) ORDER BY i`);
+    return rows.map((r) => r.v);
+  };
+
+  it('present: a value with a character that is not whitespace (JavaScript \\s)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(value, { minLength: 1, maxLength: 200 }), async (raws) => {
+        expect(await run<boolean>(raws, (c) => presentSql(d, c))).toEqual(raws.map((r) => r !== null && /\S/u.test(r)));
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('phones: no letter a-z between the first and the last digit', async () => {
+    const define = (r: string) => {
+      const core = r.replace(/^[^0-9]+|[^0-9]+$/g, '');
+      return !/[a-z]/.test(core);
+    };
+    await fc.assert(
+      fc.asyncProperty(fc.array(value, { minLength: 1, maxLength: 200 }), async (raws) => {
+        expect(await run<boolean | null>(raws, (c) => noLetterBetweenDigitsSql(d, c))).toEqual(raws.map((r) => (r === null ? null : define(r))));
+      }),
+      { numRuns: 30 },
+    );
   });
 });

@@ -85,7 +85,7 @@ export function candidateSql(d: SqlDialect, model: ModelDef, identifiers: Normal
     if (!column) continue;
     if (!kinds.has(kind)) {
       kinds.add(kind);
-      columns.push(`(${col(column)} IS NOT NULL AND ${d.regexReplaceAll(`CAST(${col(column)} AS ${d.types.text})`, `[${WS}]+`, '')} <> '') AS ${q(presentColumn(kind))}`);
+      columns.push(`${presentSql(d, col(column))} AS ${q(presentColumn(kind))}`);
     }
     const name = normalizedColumn(kind, rule.normalizer);
     if (seen.has(name)) continue;
@@ -106,6 +106,15 @@ export function candidateSql(d: SqlDialect, model: ModelDef, identifiers: Normal
     scratch.candidate(model.name),
     `WITH ${ctes.join(',\n')}\nSELECT\n  ${columns.join(',\n  ')}\nFROM ${last} AS src`,
   );
+}
+
+/**
+ * A value is present when it holds something besides whitespace: a full match of whitespace only
+ * fails at its first other character, where removing all of it (what this said before) read every
+ * value through (bench/).
+ */
+export function presentSql(d: SqlDialect, column: string): string {
+  return `(${column} IS NOT NULL AND NOT ${d.regexFullMatch(`CAST(${column} AS ${d.types.text})`, `[${WS}]*`)})`;
 }
 
 /** Key checks: NULL keys and duplicates, counted in one pass. */
