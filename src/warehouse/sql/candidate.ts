@@ -109,9 +109,9 @@ export function candidateSql(d: SqlDialect, model: ModelDef, identifiers: Normal
 }
 
 /**
- * A value is present when it holds something besides whitespace: a full match of whitespace only
- * fails at its first other character, where removing all of it (what this said before) read every
- * value through (bench/).
+ * A value is present when it holds something besides whitespace. Tested as "not whitespace only" by
+ * a full match, which stops at the first other character; removing all whitespace and comparing
+ * with '' (the same answer) copied every value whole (bench/).
  */
 export function presentSql(d: SqlDialect, column: string): string {
   return `(${column} IS NOT NULL AND NOT ${d.regexFullMatch(`CAST(${column} AS ${d.types.text})`, `[${WS}]*`)})`;
