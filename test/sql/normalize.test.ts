@@ -5,7 +5,9 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IdentifierRule } from '../../src/core/identifiers.js';
 import { literal } from '../../src/warehouse/sql/dialect.js';
-import { encodeSql, normalizerNames, normalizeSql, regionSql, storedSql, WS, type RuleContext } from '../../src/warehouse/sql/normalize.js';
+import { encodeSql, normalizerNames, normalizeSql, regionLettersSql, regionLookup, regionSql, storedSql, WS, type RuleContext } from '../../src/warehouse/sql/normalize.js';
+import { presentSql } from '../../src/warehouse/sql/candidate.js';
+import { noLetterBetweenDigitsSql } from '../../src/warehouse/sql/phone.js';
 import { d, EMAIL_RULE, openDb, refEmail, refEmailHash, sha256, type TestDb } from './support.js';
 
 let db: TestDb;
@@ -112,7 +114,8 @@ describe('normalize SQL text', () => {
   /** The pass-through of an existing hash around every rule sent hashed: trimmed, lowercased, 64 hex. */
   const passThrough = (column: string) => {
     const hashed = `lower(regexp_replace(CAST(${column} AS VARCHAR), '^[${WS}]+|[${WS}]+$', '', 'g'))`;
-    return `CASE WHEN regexp_full_match(${hashed}, '[0-9a-f]{64}') THEN ${hashed} ELSE `;
+    // shorter than 64 characters it cannot be a hash: the length test spares the trim
+    return `CASE WHEN length(CAST(${column} AS VARCHAR)) >= 64 AND regexp_full_match(${hashed}, '[0-9a-f]{64}') THEN ${hashed} ELSE `;
   };
 
   it('drops whitespace with a global regexp_replace, trims dots, lowercases, and validates with full matches', () => {
@@ -162,6 +165,23 @@ describe('normalize SQL text', () => {
     }
     expect(sql).toContain(`ELSE CASE WHEN regexp_full_match(${letters}, '[a-z]{2}') AND upper(${letters}) IN ('AC', 'AD', `);
     expect(sql).not.toContain('substr('); // never the first two letters of a longer word
+  });
+
+  it('regionLookup (what the candidate joins on) gives regionSql\'s answer for every key, and a missing key is regionSql\'s NULL', async () => {
+    const lookup = regionLookup();
+    expect(new Set(lookup.map(([letters]) => letters)).size).toBe(lookup.length); // unique keys: the join keeps one row per member
+    // every key, and values that are no key: longer words, unknown and non-ASCII pairs, digits, empty
+    const others = ['zz', 'xk', 'ge', 'ger', 'uss', 'éé', 'ß', '', 'a', '001', 'unitedstatesx', 'ı'];
+    const values = [...lookup.map(([letters]) => letters), ...others];
+    const rows = await db.query<{ v: string; sql_code: string | null; lookup_code: string | null }>(
+      `SELECT t.v, ${regionSql(d, 't.v')} AS sql_code, r.code AS lookup_code
+FROM (VALUES ${values.map((v) => `(${literal(d, v)})`).join(', ')}) t(v)
+LEFT JOIN (${d.valuesTable(['letters', 'code'], lookup)}) r ON r.letters = ${regionLettersSql(d, 't.v')}`,
+    );
+    expect(rows.length).toBe(values.length);
+    const differ = rows.filter((r) => r.sql_code !== r.lookup_code);
+    expect(differ).toEqual([]);
+    expect(rows.filter((r) => others.includes(r.v)).every((r) => r.lookup_code === null || /^[a-z]{2}$/.test(r.v))).toBe(true);
   });
 
   it('names its rules and refuses an unknown one', () => {
@@ -249,5 +269,38 @@ describe('Unicode whitespace (JavaScript \\s, not RE2 \\s)', () => {
     const out = await normalizeAll(exotic.map(([, w]) => `${w}Ana@Example.com${w}`));
     const named = (o: Out[]) => Object.fromEntries(exotic.map(([name], i) => [name, o[i]]));
     expect(named(out)).toEqual(named(exotic.map(() => ({ n: 'ana@example.com', h: sha256('ana@example.com') }))));
+  });
+});
+
+// ---- the candidate's cheap tests, each against its definition in TypeScript (fast-check) ---------
+describe('present and the phone letter test: DuckDB equals their definitions', () => {
+  const units = [...WHITESPACE, 'a', 'z', 'x', 'é', '0', '1', '9', '+', '-', '(', ')', '.', '#', 'ß', '日'];
+  const value = fc.oneof(fc.string({ unit: fc.constantFrom(...units), maxLength: 14 }), fc.constant(null));
+  const run = async <T>(raws: (string | null)[], expr: (column: string) => string) => {
+    const values = raws.map((r, i) => `(${i}, ${r === null ? 'CAST(NULL AS VARCHAR)' : literal(d, r)})`).join(', ');
+    const rows = await db.query<{ i: number; v: T }>(`SELECT i, ${expr('raw')} AS v FROM (VALUES ${values}) input(i, raw) ORDER BY i`);
+    return rows.map((r) => r.v);
+  };
+
+  it('present: a value with a character that is not whitespace (JavaScript \\s)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(value, { minLength: 1, maxLength: 200 }), async (raws) => {
+        expect(await run<boolean>(raws, (c) => presentSql(d, c))).toEqual(raws.map((r) => r !== null && /\S/u.test(r)));
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('phones: no letter a-z between the first and the last digit', async () => {
+    const define = (r: string) => {
+      const core = r.replace(/^[^0-9]+|[^0-9]+$/g, '');
+      return !/[a-z]/.test(core);
+    };
+    await fc.assert(
+      fc.asyncProperty(fc.array(value, { minLength: 1, maxLength: 200 }), async (raws) => {
+        expect(await run<boolean | null>(raws, (c) => noLetterBetweenDigitsSql(d, c))).toEqual(raws.map((r) => (r === null ? null : define(r))));
+      }),
+      { numRuns: 30 },
+    );
   });
 });

@@ -131,7 +131,7 @@ describe('Postgres dialect text', () => {
     const ws = `[${WS}]+`;
     const hashed = `lower(regexp_replace(CAST(src."id" AS TEXT), '^${ws}|${ws}$', '', 'g'))`;
     expect(steps.candidate).toContain(
-      `CASE WHEN (${hashed} ~ '^(?:[0-9a-f]{64})$') THEN ${hashed} ELSE NULLIF(regexp_replace(CAST(src."id" AS TEXT), '^${ws}|${ws}$', '', 'g'), '') END AS "n_external_id__trimmed"`,
+      `CASE WHEN length(CAST(src."id" AS TEXT)) >= 64 AND (${hashed} ~ '^(?:[0-9a-f]{64})$') THEN ${hashed} ELSE NULLIF(regexp_replace(CAST(src."id" AS TEXT), '^${ws}|${ws}$', '', 'g'), '') END AS "n_external_id__trimmed"`,
     );
     // the country is sent plain here: no pass-through
     expect(steps.candidate).toContain(`NULLIF(regexp_replace(CAST(src."country" AS TEXT), '^${ws}|${ws}$', '', 'g'), '') AS "n_country__trimmed"`);
@@ -145,11 +145,15 @@ describe('Postgres dialect text', () => {
     expect(name).toBe(`NULLIF(lower(regexp_replace(regexp_replace(normalize(CAST(x AS TEXT), NFC), '[^[:alpha:]]+', '', 'g'), ${numbers}, '', 'g')), '')`);
   });
 
-  it("reads the row's country once, with a CASE over English names, aliases and two-letter codes", () => {
+  it("reads the row's country once, by its letters, joined to English names, aliases and two-letter codes", () => {
     const letters = `lower(${pg.lettersOnly('CAST(src."country" AS TEXT)')})`;
-    expect(steps.candidate).toContain(`_audsync_s0 AS (SELECT src.*, CASE ${letters} WHEN 'afghanistan' THEN 'AF' `);
-    expect(steps.candidate).toContain(`WHEN 'germany' THEN 'DE'`);
-    expect(steps.candidate).toContain(`ELSE CASE WHEN (${letters} ~ '^(?:[a-z]{2})$') AND upper(${letters}) IN ('AC', `);
+    expect(steps.candidate).toContain(`_audsync_regions AS (SELECT * FROM (VALUES ('afghanistan', 'AF'), `);
+    expect(steps.candidate).toContain(`('germany', 'DE')`);
+    expect(steps.candidate).toContain(`('ac', 'AC')`);
+    expect(steps.candidate).toContain(`_audsync_l0 AS (SELECT src.*, ${letters} AS _audsync_country_letters FROM src)`);
+    expect(steps.candidate).toContain(
+      `_audsync_s0 AS (SELECT l.*, r.code AS _audsync_country FROM _audsync_l0 l LEFT JOIN _audsync_regions r ON r.letters = l._audsync_country_letters)`,
+    );
     expect(steps.candidate).toContain(`_audsync_s1 AS (SELECT s.*, coalesce(s._audsync_country, 'US') AS _audsync_region FROM _audsync_s0 s)`);
   });
 

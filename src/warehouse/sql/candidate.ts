@@ -5,7 +5,7 @@ import type { IdentifierKind, IdentifierRule } from '../../core/identifiers.js';
 import type { ConsentSignal, ModelDef } from '../../core/manifest.js';
 import { literal, type SqlDialect } from './dialect.js';
 import { normalizedColumn, presentColumn, scratch, signalColumn } from './names.js';
-import { normalizeSql, regionSql, usesPhone, WS } from './normalize.js';
+import { normalizeSql, regionLettersSql, regionLookup, usesPhone, WS } from './normalize.js';
 import { phoneStages } from './phone.js';
 import { stripTrailingTerminator } from './trailing.js';
 
@@ -31,6 +31,7 @@ export interface CandidateOptions {
 
 const REGION = '_audsync_region';
 const COUNTRY = '_audsync_country';
+const LETTERS = '_audsync_country_letters';
 
 /**
  * The candidate table. Columns: member_key, consented, held_out, source_updated_at; per mapped kind
@@ -47,14 +48,22 @@ export function candidateSql(d: SqlDialect, model: ModelDef, identifiers: Normal
     : 'FALSE';
   const updatedAt = model.updatedAt ? `CAST(${col(model.updatedAt)} AS ${d.types.timestamp})` : `CAST(NULL AS ${d.types.timestamp})`;
   const countryColumn = model.identifiers.country;
-  // The country identifier is read once per row (a long CASE); the country rules and the phone
-  // region use that column.
-  const country = countryColumn ? regionSql(d, col(countryColumn)) : `CAST(NULL AS ${d.types.text})`;
-  const ctes = [
-    `src AS ${modelSubquery(model)}`,
-    `_audsync_s0 AS (SELECT src.*, ${country} AS ${COUNTRY} FROM src)`,
+  // The country identifier is read once per row; the country rules and the phone region use that
+  // column. It is regionSql's answer, found by a hash join on the value's letters (regionLookup(),
+  // tested equal) rather than by regionSql's long CASE; the letters are computed once, in their own stage.
+  const ctes = [`src AS ${modelSubquery(model)}`];
+  if (countryColumn) {
+    ctes.push(
+      `_audsync_regions AS (${d.valuesTable(['letters', 'code'], regionLookup())})`,
+      `_audsync_l0 AS (SELECT src.*, ${regionLettersSql(d, col(countryColumn))} AS ${LETTERS} FROM src)`,
+      `_audsync_s0 AS (SELECT l.*, r.code AS ${COUNTRY} FROM _audsync_l0 l LEFT JOIN _audsync_regions r ON r.letters = l.${LETTERS})`,
+    );
+  } else {
+    ctes.push(`_audsync_s0 AS (SELECT src.*, CAST(NULL AS ${d.types.text}) AS ${COUNTRY} FROM src)`);
+  }
+  ctes.push(
     `_audsync_s1 AS (SELECT s.*, coalesce(s.${COUNTRY}, ${literal(d, options.defaultRegion)}) AS ${REGION} FROM _audsync_s0 s)`,
-  ];
+  );
   let last = '_audsync_s1';
   const phoneColumn = model.identifiers.phone;
   if (phoneColumn && identifiers.some((i) => i.kind === 'phone' && usesPhone(i.rule))) {
@@ -76,7 +85,7 @@ export function candidateSql(d: SqlDialect, model: ModelDef, identifiers: Normal
     if (!column) continue;
     if (!kinds.has(kind)) {
       kinds.add(kind);
-      columns.push(`(${col(column)} IS NOT NULL AND ${d.regexReplaceAll(`CAST(${col(column)} AS ${d.types.text})`, `[${WS}]+`, '')} <> '') AS ${q(presentColumn(kind))}`);
+      columns.push(`${presentSql(d, col(column))} AS ${q(presentColumn(kind))}`);
     }
     const name = normalizedColumn(kind, rule.normalizer);
     if (seen.has(name)) continue;
@@ -97,6 +106,15 @@ export function candidateSql(d: SqlDialect, model: ModelDef, identifiers: Normal
     scratch.candidate(model.name),
     `WITH ${ctes.join(',\n')}\nSELECT\n  ${columns.join(',\n  ')}\nFROM ${last} AS src`,
   );
+}
+
+/**
+ * A value is present when it holds something besides whitespace. Tested as "not whitespace only" by
+ * a full match, which stops at the first other character; removing all whitespace and comparing
+ * with '' (the same answer) copied every value whole (bench/).
+ */
+export function presentSql(d: SqlDialect, column: string): string {
+  return `(${column} IS NOT NULL AND NOT ${d.regexFullMatch(`CAST(${column} AS ${d.types.text})`, `[${WS}]*`)})`;
 }
 
 /** Key checks: NULL keys and duplicates, counted in one pass. */

@@ -13,6 +13,11 @@ export interface PhoneStages {
   output: string; // the last CTE's name
 }
 
+/** TRUE when no letter a-z stands between the first and the last digit of `raw` (lower case text). */
+export function noLetterBetweenDigitsSql(d: SqlDialect, raw: string): string {
+  return d.regexFullMatch(raw, '[^0-9]*([0-9][^a-z]*[0-9]|[0-9])?[^0-9]*');
+}
+
 /** `phoneColumn` and `regionColumn` are columns of `input`. */
 export function phoneStages(d: SqlDialect, input: string, phoneColumn: string, regionColumn: string): PhoneStages {
   const regions = d.valuesTable(
@@ -25,9 +30,10 @@ export function phoneStages(d: SqlDialect, input: string, phoneColumn: string, r
   const rawSql = d.regexReplaceAll(`lower(CAST(i.${d.quoteIdent(phoneColumn)} AS ${d.types.text}))`, '(e?xt\\.?|extension|x|#)[^0-9]*[0-9]+[^0-9]*$', '');
   const raw = 'i._audsync_ph_raw';
   // Letters between digits ('415 555 01a34', a hex string) make it no phone, as libphonenumber
-  // reads it; letters before or after the number ('tel:', 'home') are noise it skips.
-  const core = d.regexReplaceAll(raw, '^[^0-9]+|[^0-9]+$', '');
-  const digits = `CASE WHEN ${d.regexReplaceAll(core, '[^a-z]+', '')} = '' THEN ${d.regexReplaceAll(raw, '[^0-9]', '')} END`;
+  // reads it; letters before or after the number ('tel:', 'home') are noise it skips. One full
+  // match says so: non-digits, then from the first digit to the last no letter, then non-digits
+  // (it replaced two replace-alls and a comparison that said the same; bench/).
+  const digits = `CASE WHEN ${noLetterBetweenDigitsSql(d, raw)} THEN ${d.regexReplaceAll(raw, '[^0-9]', '')} END`;
   // Whatever comes before the first digit or '+' is noise; '.' is avoided (it does not cross a newline in RE2).
   const hasPlus = `${d.regexReplaceAll(raw, '^[^0-9+]+', '')} LIKE '+%'`;
   // Length check against ',7,9,10,': the national number's length, comma-delimited.
