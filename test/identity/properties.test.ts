@@ -21,7 +21,7 @@
 //     'Réunion'), a non-ASCII letter the SQL drops ('São' read as SO): not generated, pinned (it.fails);
 //   - a line break inside a phone number (the SQL reads every digit, libphonenumber stops at the
 //     break): not generated (line breaks around a number are), pinned as a documented difference;
-//   - phones: renderings of AR and BY (national) and CO (stray trunk), numbers dialled with an
+//   - phones: renderings of AR (national) and CO (stray trunk), numbers dialled with an
 //     international prefix libphonenumber has as a pattern (MU 020...), non-geographic calling codes,
 //     the union of possible lengths per calling code (+1 with 7 digits), and, for numbers the
 //     generator cut short or ran long, anything but two different valid numbers: each named where
@@ -268,7 +268,7 @@ const phoneCaseOf = (lengthen: number) =>
 const phoneCaseArb: fc.Arbitrary<PhoneCase> = phoneCaseOf(0);
 
 /** Disagreements between the SQL and libphonenumber that are known and pinned below (region:format). */
-const KNOWN_PHONE_DISAGREEMENTS = new Set(['AR:national', 'BY:national', 'CO:trunk', ...DIAL_FROM_PATTERN.map((r) => `idd:${r}`)]);
+const KNOWN_PHONE_DISAGREEMENTS = new Set(['AR:national', 'CO:trunk', ...DIAL_FROM_PATTERN.map((r) => `idd:${r}`)]);
 /** The key a case is known by: region:format, or idd:<dialling region> (the prefix is what matters there). */
 const caseKey = (c: PhoneCase) => (c.format === 'idd' ? `idd:${c.from}` : `${c.region}:${c.format}`);
 
@@ -498,7 +498,7 @@ describe.each(ENGINES)('SQL normalization equals the reference on %s (fast-check
     // Every known disagreement still happens (so a fix is noticed and the list shrinks); pattern
     // prefixes only where this sweep happens to trip over them.
     const seen = new Set(first.mismatches.map((m) => caseKey(cases.get(m.raw.phone!)!)));
-    expect([...seen].filter((k) => !DIAL_FROM_PATTERN.some((r) => k === `idd:${r}`)).sort()).toEqual(['AR:national', 'BY:national', 'CO:trunk']);
+    expect([...seen].filter((k) => !DIAL_FROM_PATTERN.some((r) => k === `idd:${r}`)).sort()).toEqual(['AR:national', 'CO:trunk']);
     // (some numbers dialled with a 00-prefix are NULL on both sides: '001 44 ...' reads as +1 44...)
     expect(first.valid / first.total).toBeGreaterThan(0.9);
 
@@ -800,18 +800,17 @@ describe.each(ENGINES)('known disagreements between the rules and the SQL, exact
     expect(await one({ phone: '+54 9 11 2345-6789', country: 'AR' }, R.phoneE164)).toBe('+5491123456789');
   });
 
-  // Belarus: national prefix 8, then the 0 of the old long-distance prefix ('8 029 ...'); libphonenumber
-  // strips '80' (national_prefix_for_parsing '0|80?'), the SQL only '8', and the 10 digits left pass
-  // the length check: a wrong number is hashed and sent.
-  // it.fails: certain (+375 0294911911 is not the number); remove `.fails` once fixed.
-  it.fails('BY national "8 029 491-19-11" is +375294911911, as libphonenumber parses it', async () => {
-    const raw = '8 029 491-19-11';
-    expect(ref.phoneE164(raw, 'BY')).toBe('+375294911911');
-    expect(await one({ phone: raw, country: 'BY' }, R.phoneE164)).toBe('+375294911911');
-  });
-
-  it('BY today: the wrong number (+3750294911911) passes as valid', async () => {
-    expect(await one({ phone: '8 029 491-19-11', country: 'BY' }, R.phoneE164)).toBe('+3750294911911');
+  // Belarus: libphonenumber strips '80', '8' or '0' (national_prefix_for_parsing '0|80?'), and
+  // Lithuania '0' or '8' ('[08]'): the SQL tries each such literal prefix, longest first.
+  it.each([
+    ['BY', '8 029 491-19-11', '+375294911911'],
+    ['BY', '029 491-19-11', '+375294911911'],
+    ['BY', '8 017 123-45-67', '+375171234567'],
+    ['LT', '8 612 34567', '+37061234567'],
+    ['LT', '0 612 34567', '+37061234567'],
+  ])('%s national %j is %s, as libphonenumber parses it', async (country, raw, e164) => {
+    expect(ref.phoneE164(raw, country)).toBe(e164);
+    expect(await one({ phone: raw, country }, R.phoneE164)).toBe(e164);
   });
 
   it("CO with a stray trunk '(0)': the SQL drops it (phone.ts documents the '+49 (0)30' mistake); libphonenumber keeps it and gets an invalid number", async () => {

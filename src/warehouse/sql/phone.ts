@@ -5,7 +5,7 @@
 // length is impossible for its calling code is invalid (NULL). Calling codes are prefix-free, so trying their first 1, 2 and 3 digits finds
 // at most one, with equality joins the warehouse runs as hash joins.
 import type { SqlDialect } from './dialect.js';
-import { callingCodes, phoneRegions } from './phone-metadata.js';
+import { callingCodes, MAX_TRUNK_PREFIXES, phoneRegions } from './phone-metadata.js';
 
 export interface PhoneStages {
   /** CTEs that add `_audsync_phone` (E.164 digits, no '+', or NULL) to every row of `input`. */
@@ -20,11 +20,13 @@ export function noLetterBetweenDigitsSql(d: SqlDialect, raw: string): string {
 
 /** `phoneColumn` and `regionColumn` are columns of `input`. */
 export function phoneStages(d: SqlDialect, input: string, phoneColumn: string, regionColumn: string): PhoneStages {
+  // Trunk prefixes as columns np, np2, np3, in the order to try them (longest first; '' for none).
+  const np = (list: string[]) => Array.from({ length: MAX_TRUNK_PREFIXES }, (_, i) => list[i] ?? '');
   const regions = d.valuesTable(
-    ['region', 'cc', 'np', 'idd', 'lengths'],
-    phoneRegions().map((r) => [r.region, r.callingCode, r.nationalPrefix, r.iddPrefix, r.lengths]),
+    ['region', 'cc', 'np', 'np2', 'np3', 'idd', 'lengths'],
+    phoneRegions().map((r) => [r.region, r.callingCode, ...np(r.trunkPrefixes), r.iddPrefix, r.lengths]),
   );
-  const codes = d.valuesTable(['cc', 'np', 'lengths'], callingCodes().map((c) => [c.callingCode, c.nationalPrefix, c.lengths]));
+  const codes = d.valuesTable(['cc', 'np', 'np2', 'np3', 'lengths'], callingCodes().map((c) => [c.callingCode, ...np(c.trunkPrefixes), c.lengths]));
   // An extension ('ext. 61', 'x12', '#3') is not part of the number platforms match on.
   // Computed once in its own stage: the steps below read it three times.
   const rawSql = d.regexReplaceAll(`lower(CAST(i.${d.quoteIdent(phoneColumn)} AS ${d.types.text}))`, '(e?xt\\.?|extension|x|#)[^0-9]*[0-9]+[^0-9]*$', '');
@@ -40,17 +42,21 @@ export function phoneStages(d: SqlDialect, input: string, phoneColumn: string, r
   const possible = (nsn: string, lengths: string) => `${d.strpos(lengths, `',' || CAST(length(${nsn}) AS ${d.types.text}) || ','`)} > 0`;
   // A leading trunk prefix is dropped whenever what remains is a possible length: in national form
   // it is the trunk prefix by definition ('030 1234567'), and after a calling code it is the usual
-  // '+49 (0)30' mistake. Regions without one (Italy) keep their leading 0.
-  const dropTrunk = (nsn: string, np: string, lengths: string) =>
-    `CASE WHEN ${np} <> '' AND ${nsn} LIKE ${np} || '%' AND ${possible(`substr(${nsn}, length(${np}) + 1)`, lengths)}
-      THEN substr(${nsn}, length(${np}) + 1) ELSE ${nsn} END`;
+  // '+49 (0)30' mistake. Regions without one (Italy) keep their leading 0. Where libphonenumber
+  // strips more than one ('8 029…' and '029…' in Belarus), the first that fits, longest first.
+  const dropTrunk = (nsn: string, nps: string[], lengths: string) =>
+    `CASE ${nps
+      .map((np) => `WHEN ${np} <> '' AND ${nsn} LIKE ${np} || '%' AND ${possible(`substr(${nsn}, length(${np}) + 1)`, lengths)}
+      THEN substr(${nsn}, length(${np}) + 1)`)
+      .join('\n      ')} ELSE ${nsn} END`;
+  const trunkColumns = (prefix: string) => ['', '2', '3'].slice(0, MAX_TRUNK_PREFIXES).map((n) => `${prefix}${n}`);
 
   const ctes = [
     `_audsync_ph_regions AS (${regions})`,
     `_audsync_ph_codes AS (${codes})`,
     `_audsync_ph0 AS (SELECT i.*, ${rawSql} AS _audsync_ph_raw FROM ${input} i)`,
     `_audsync_ph1 AS (
-  SELECT i.*, ${digits} AS _audsync_ph_digits, ${hasPlus} AS _audsync_ph_plus, r.cc AS _audsync_ph_home_cc, r.np AS _audsync_ph_home_np,
+  SELECT i.*, ${digits} AS _audsync_ph_digits, ${hasPlus} AS _audsync_ph_plus, r.cc AS _audsync_ph_home_cc, r.np AS _audsync_ph_home_np, r.np2 AS _audsync_ph_home_np2, r.np3 AS _audsync_ph_home_np3,
     r.idd AS _audsync_ph_idd, r.lengths AS _audsync_ph_home_lengths
   FROM _audsync_ph0 i LEFT JOIN _audsync_ph_regions r ON r.region = i.${d.quoteIdent(regionColumn)}
 )`,
@@ -65,6 +71,7 @@ export function phoneStages(d: SqlDialect, input: string, phoneColumn: string, r
 )`,
     `_audsync_ph3 AS (
   SELECT p.*, coalesce(c1.cc, c2.cc, c3.cc) AS _audsync_ph_cc, coalesce(c1.np, c2.np, c3.np) AS _audsync_ph_cc_np,
+    coalesce(c1.np2, c2.np2, c3.np2) AS _audsync_ph_cc_np2, coalesce(c1.np3, c2.np3, c3.np3) AS _audsync_ph_cc_np3,
     coalesce(c1.lengths, c2.lengths, c3.lengths) AS _audsync_ph_cc_lengths
   FROM _audsync_ph2 p
   LEFT JOIN _audsync_ph_codes c1 ON c1.cc = substr(p._audsync_ph_intl, 1, 1)
@@ -76,8 +83,8 @@ export function phoneStages(d: SqlDialect, input: string, phoneColumn: string, r
       WHEN _audsync_ph_intl IS NOT NULL THEN _audsync_ph_cc
       ELSE _audsync_ph_home_cc END AS _audsync_ph_final_cc,
     CASE
-      WHEN _audsync_ph_intl IS NOT NULL THEN ${dropTrunk('substr(_audsync_ph_intl, length(_audsync_ph_cc) + 1)', '_audsync_ph_cc_np', '_audsync_ph_cc_lengths')}
-      ELSE ${dropTrunk('_audsync_ph_digits', '_audsync_ph_home_np', '_audsync_ph_home_lengths')} END AS _audsync_ph_nsn,
+      WHEN _audsync_ph_intl IS NOT NULL THEN ${dropTrunk('substr(_audsync_ph_intl, length(_audsync_ph_cc) + 1)', trunkColumns('_audsync_ph_cc_np'), '_audsync_ph_cc_lengths')}
+      ELSE ${dropTrunk('_audsync_ph_digits', trunkColumns('_audsync_ph_home_np'), '_audsync_ph_home_lengths')} END AS _audsync_ph_nsn,
     CASE WHEN _audsync_ph_intl IS NOT NULL THEN _audsync_ph_cc_lengths ELSE _audsync_ph_home_lengths END AS _audsync_ph_lengths
   FROM _audsync_ph3 p
 )`,
