@@ -14,23 +14,20 @@ import { AUDSYNC_VERSION } from '../core/version.js';
 export async function migrate(warehouse: Warehouse, d: SqlDialect, schema: string): Promise<number[]> {
   const catalog = warehouse.catalog;
   const table = `${schemaRef(d, schema, catalog)}.audsync_migrations`;
-  const migrateOn = async (wh: Warehouse, perMigration: (work: (wh: Warehouse) => Promise<void>) => Promise<void>) => {
+  const migrateOn = async (wh: Warehouse) => {
     if (d.transactionLock) await wh.execute(d.transactionLock(`audsync migrations ${schema}`));
     for (const statement of migrationsTableSql(d, schema, catalog)) await wh.execute(statement);
     const applied = new Set((await wh.query<{ version: number }>(`SELECT version FROM ${table}`)).map((r) => Number(r.version)));
     const done: number[] = [];
     for (const migration of migrations) {
       if (applied.has(migration.version)) continue;
-      await perMigration(async (tx) => {
-        for (const statement of migration.statements(d, schema, catalog)) await tx.execute(statement);
-        await tx.execute(
-          `INSERT INTO ${table} (version, name, applied_at, audsync_version) VALUES (${migration.version}, ${literal(d, migration.name)}, ${d.timestamp(new Date().toISOString())}, ${literal(d, AUDSYNC_VERSION)})`,
-        );
-      });
+      for (const statement of migration.statements(d, schema, catalog)) await wh.execute(statement);
+      await wh.execute(
+        `INSERT INTO ${table} (version, name, applied_at, audsync_version) VALUES (${migration.version}, ${literal(d, migration.name)}, ${d.timestamp(new Date().toISOString())}, ${literal(d, AUDSYNC_VERSION)})`,
+      );
       done.push(migration.version);
     }
     return done;
   };
-  if (warehouse.capabilities.transactionalDdl) return warehouse.transaction((tx) => migrateOn(tx, (work) => work(tx)));
-  return migrateOn(warehouse, (work) => work(warehouse));
+  return warehouse.capabilities.transactionalDdl ? warehouse.transaction(migrateOn) : migrateOn(warehouse);
 }
