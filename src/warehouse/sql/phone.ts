@@ -18,15 +18,18 @@ export function noLetterBetweenDigitsSql(d: SqlDialect, raw: string): string {
   return d.regexFullMatch(raw, '[^0-9]*([0-9][^a-z]*[0-9]|[0-9])?[^0-9]*');
 }
 
+/** The trunk-prefix columns of the metadata tables, one per prefix a region may have. */
+const TRUNK = Array.from({ length: MAX_TRUNK_PREFIXES }, (_, i) => (i === 0 ? 'np' : `np${i + 1}`));
+
 /** `phoneColumn` and `regionColumn` are columns of `input`. */
 export function phoneStages(d: SqlDialect, input: string, phoneColumn: string, regionColumn: string): PhoneStages {
   // Trunk prefixes as columns np, np2, np3, in the order to try them (longest first; '' for none).
-  const np = (list: string[]) => Array.from({ length: MAX_TRUNK_PREFIXES }, (_, i) => list[i] ?? '');
+  const np = (list: string[]) => TRUNK.map((_, i) => list[i] ?? '');
   const regions = d.valuesTable(
-    ['region', 'cc', 'np', 'np2', 'np3', 'idd', 'lengths'],
+    ['region', 'cc', ...TRUNK, 'idd', 'lengths'],
     phoneRegions().map((r) => [r.region, r.callingCode, ...np(r.trunkPrefixes), r.iddPrefix, r.lengths]),
   );
-  const codes = d.valuesTable(['cc', 'np', 'np2', 'np3', 'lengths'], callingCodes().map((c) => [c.callingCode, ...np(c.trunkPrefixes), c.lengths]));
+  const codes = d.valuesTable(['cc', ...TRUNK, 'lengths'], callingCodes().map((c) => [c.callingCode, ...np(c.trunkPrefixes), c.lengths]));
   // An extension ('ext. 61', 'x12', '#3') is not part of the number platforms match on.
   // Computed once in its own stage: the steps below read it three times.
   const rawSql = d.regexReplaceAll(`lower(CAST(i.${d.quoteIdent(phoneColumn)} AS ${d.types.text}))`, '(e?xt\\.?|extension|x|#)[^0-9]*[0-9]+[^0-9]*$', '');
@@ -49,14 +52,15 @@ export function phoneStages(d: SqlDialect, input: string, phoneColumn: string, r
       .map((np) => `WHEN ${np} <> '' AND ${nsn} LIKE ${np} || '%' AND ${possible(`substr(${nsn}, length(${np}) + 1)`, lengths)}
       THEN substr(${nsn}, length(${np}) + 1)`)
       .join('\n      ')} ELSE ${nsn} END`;
-  const trunkColumns = (prefix: string) => ['', '2', '3'].slice(0, MAX_TRUNK_PREFIXES).map((n) => `${prefix}${n}`);
+  const home = TRUNK.map((c) => `_audsync_ph_home_${c}`);
+  const ofCode = TRUNK.map((c) => `_audsync_ph_cc_${c}`);
 
   const ctes = [
     `_audsync_ph_regions AS (${regions})`,
     `_audsync_ph_codes AS (${codes})`,
     `_audsync_ph0 AS (SELECT i.*, ${rawSql} AS _audsync_ph_raw FROM ${input} i)`,
     `_audsync_ph1 AS (
-  SELECT i.*, ${digits} AS _audsync_ph_digits, ${hasPlus} AS _audsync_ph_plus, r.cc AS _audsync_ph_home_cc, r.np AS _audsync_ph_home_np, r.np2 AS _audsync_ph_home_np2, r.np3 AS _audsync_ph_home_np3,
+  SELECT i.*, ${digits} AS _audsync_ph_digits, ${hasPlus} AS _audsync_ph_plus, r.cc AS _audsync_ph_home_cc, ${TRUNK.map((c, i) => `r.${c} AS ${home[i]}`).join(', ')},
     r.idd AS _audsync_ph_idd, r.lengths AS _audsync_ph_home_lengths
   FROM _audsync_ph0 i LEFT JOIN _audsync_ph_regions r ON r.region = i.${d.quoteIdent(regionColumn)}
 )`,
@@ -70,8 +74,7 @@ export function phoneStages(d: SqlDialect, input: string, phoneColumn: string, r
   FROM _audsync_ph1 p
 )`,
     `_audsync_ph3 AS (
-  SELECT p.*, coalesce(c1.cc, c2.cc, c3.cc) AS _audsync_ph_cc, coalesce(c1.np, c2.np, c3.np) AS _audsync_ph_cc_np,
-    coalesce(c1.np2, c2.np2, c3.np2) AS _audsync_ph_cc_np2, coalesce(c1.np3, c2.np3, c3.np3) AS _audsync_ph_cc_np3,
+  SELECT p.*, coalesce(c1.cc, c2.cc, c3.cc) AS _audsync_ph_cc, ${TRUNK.map((c, i) => `coalesce(c1.${c}, c2.${c}, c3.${c}) AS ${ofCode[i]}`).join(', ')},
     coalesce(c1.lengths, c2.lengths, c3.lengths) AS _audsync_ph_cc_lengths
   FROM _audsync_ph2 p
   LEFT JOIN _audsync_ph_codes c1 ON c1.cc = substr(p._audsync_ph_intl, 1, 1)
@@ -83,8 +86,8 @@ export function phoneStages(d: SqlDialect, input: string, phoneColumn: string, r
       WHEN _audsync_ph_intl IS NOT NULL THEN _audsync_ph_cc
       ELSE _audsync_ph_home_cc END AS _audsync_ph_final_cc,
     CASE
-      WHEN _audsync_ph_intl IS NOT NULL THEN ${dropTrunk('substr(_audsync_ph_intl, length(_audsync_ph_cc) + 1)', trunkColumns('_audsync_ph_cc_np'), '_audsync_ph_cc_lengths')}
-      ELSE ${dropTrunk('_audsync_ph_digits', trunkColumns('_audsync_ph_home_np'), '_audsync_ph_home_lengths')} END AS _audsync_ph_nsn,
+      WHEN _audsync_ph_intl IS NOT NULL THEN ${dropTrunk('substr(_audsync_ph_intl, length(_audsync_ph_cc) + 1)', ofCode, '_audsync_ph_cc_lengths')}
+      ELSE ${dropTrunk('_audsync_ph_digits', home, '_audsync_ph_home_lengths')} END AS _audsync_ph_nsn,
     CASE WHEN _audsync_ph_intl IS NOT NULL THEN _audsync_ph_cc_lengths ELSE _audsync_ph_home_lengths END AS _audsync_ph_lengths
   FROM _audsync_ph3 p
 )`,

@@ -14,15 +14,17 @@ export function categoryClass(category: 'P' | 'N'): string {
   const test = new RegExp(`^\\p{${category}}$`, 'u');
   const parts: string[] = [];
   let start = -1;
-  for (let cp = 0x80; cp <= 0x10000; cp++) {
-    const inside = cp <= 0xffff && (cp < 0xd800 || cp > 0xdfff) && test.test(String.fromCharCode(cp));
+  const close = (end: number) => {
+    const [from, to] = [String.fromCharCode(start), String.fromCharCode(end)];
+    parts.push(end === start ? from : end === start + 1 ? from + to : `${from}-${to}`);
+    start = -1;
+  };
+  for (let cp = 0x80; cp <= 0xffff; cp++) {
+    const inside = (cp < 0xd800 || cp > 0xdfff) && test.test(String.fromCharCode(cp));
     if (inside && start < 0) start = cp;
-    if (!inside && start >= 0) {
-      const [from, to] = [String.fromCharCode(start), String.fromCharCode(cp - 1)];
-      parts.push(cp - 1 === start ? from : cp - 1 === start + 1 ? from + to : `${from}-${to}`);
-      start = -1;
-    }
+    if (!inside && start >= 0) close(cp - 1);
   }
+  if (start >= 0) close(0xffff);
   body = parts.join('');
   cache.set(category, body);
   return body;

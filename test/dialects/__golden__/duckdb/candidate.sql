@@ -25,8 +25,7 @@ _audsync_ph2 AS (
   FROM _audsync_ph1 p
 ),
 _audsync_ph3 AS (
-  SELECT p.*, coalesce(c1.cc, c2.cc, c3.cc) AS _audsync_ph_cc, coalesce(c1.np, c2.np, c3.np) AS _audsync_ph_cc_np,
-    coalesce(c1.np2, c2.np2, c3.np2) AS _audsync_ph_cc_np2, coalesce(c1.np3, c2.np3, c3.np3) AS _audsync_ph_cc_np3,
+  SELECT p.*, coalesce(c1.cc, c2.cc, c3.cc) AS _audsync_ph_cc, coalesce(c1.np, c2.np, c3.np) AS _audsync_ph_cc_np, coalesce(c1.np2, c2.np2, c3.np2) AS _audsync_ph_cc_np2, coalesce(c1.np3, c2.np3, c3.np3) AS _audsync_ph_cc_np3,
     coalesce(c1.lengths, c2.lengths, c3.lengths) AS _audsync_ph_cc_lengths
   FROM _audsync_ph2 p
   LEFT JOIN _audsync_ph_codes c1 ON c1.cc = substr(p._audsync_ph_intl, 1, 1)
