@@ -3,11 +3,11 @@
 // what the conformance suite needs per platform (reading an audience, counting write requests,
 // queueing faults, planting a stray) and a small reference normalization to compute what each
 // platform's audience must hold. Independent of test/support/project.ts on purpose.
+import { queryDuckDbFile } from '../support/duckdb.js';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 import { loadProject } from '../../src/config/load.js';
 import { silentLogger } from '../../src/core/log.js';
@@ -281,17 +281,7 @@ ${syncs}
       const manifest = await loadProject(dir, { env });
       return runInvocation(manifest, { command: 'run', logger: silentLogger, retry: { baseDelayMs: 5, maxDelayMs: 20 }, ...runOptions });
     },
-    async query<T>(sql: string): Promise<T[]> {
-      const db = await DuckDBInstance.create(join(dir, 'state.duckdb'));
-      const c = await db.connect();
-      try {
-        const reader = await c.runAndReadAll(sql);
-        return reader.getRowObjectsJS().map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v]))) as T[];
-      } finally {
-        c.closeSync();
-        db.closeSync();
-      }
-    },
+    query: <T>(sql: string) => queryDuckDbFile<T>(join(dir, 'state.duckdb'), sql),
     async cleanup() {
       await sandbox.close();
       await rm(dir, { recursive: true, force: true });

@@ -1,11 +1,11 @@
 // Google's Data Manager applies uploads asynchronously: a run records its request as PROCESSING, and
 // the outcome is written back when a later run or `audsync status --refresh` asks again.
+import { queryDuckDbFile } from '../support/duckdb.js';
 import { execFile } from 'node:child_process';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { loadProject } from '../../src/config/load.js';
 import { silentLogger } from '../../src/core/log.js';
 import { runInvocation } from '../../src/runner/invocation.js';
@@ -44,17 +44,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const reports = async () => {
-  const db = await DuckDBInstance.create(join(dir, 'state.duckdb'));
-  const c = await db.connect();
-  try {
-    const r = await c.runAndReadAll('SELECT kind, status FROM audsync.audsync_platform_reports ORDER BY recorded_at');
-    return r.getRowObjectsJson();
-  } finally {
-    c.closeSync();
-    db.closeSync();
-  }
-};
+const reports = () => queryDuckDbFile(join(dir, 'state.duckdb'), 'SELECT kind, status FROM audsync.audsync_platform_reports ORDER BY recorded_at');
 
 it('records the request as PROCESSING, and status --refresh writes back the outcome', async () => {
   const result = await runInvocation(await loadProject(dir, { env }), { command: 'run', logger: silentLogger });

@@ -5,10 +5,10 @@
 // name passed through); MADID and EXTERN_ID plain; invalid identifiers
 // counted per kind, the same in plan and in audsync_invalid_identifiers; no raw identifier stored;
 // removals of changed and leaving members, and the dead letter for a plain-only leaver.
+import { queryDuckDbFile } from '../support/duckdb.js';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadProject } from '../../src/config/load.js';
 import { silentLogger } from '../../src/core/log.js';
@@ -97,15 +97,7 @@ async function run(command: 'run' | 'plan' = 'run'): Promise<InvocationResult> {
 }
 
 async function query<T = Record<string, unknown>>(sql: string): Promise<T[]> {
-  const db = await DuckDBInstance.create(join(dir, 'state.duckdb'));
-  const c = await db.connect();
-  try {
-    const reader = await c.runAndReadAll(sql);
-    return reader.getRowObjectsJS().map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v]))) as T[];
-  } finally {
-    c.closeSync();
-    db.closeSync();
-  }
+  return queryDuckDbFile<T>(join(dir, 'state.duckdb'), sql);
 }
 
 const audienceId = () => sandbox.meta.audiences().find((a) => a.name === 'Everyone')!.id;

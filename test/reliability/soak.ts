@@ -11,12 +11,12 @@
 //   npm run soak -- --rounds 100 --seconds 1800 --seed 7 --keep
 //
 // test/reliability/soak.test.ts runs a short version (5 rounds, 2 kills) in `npm test`.
+import { queryDuckDbFile } from '../support/duckdb.js';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { FAULTS_ENV, mulberry32 } from '../../src/sandbox/faults.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import type { MetaRequestLogEntry } from '../../src/sandbox/meta/simulator.js';
@@ -201,15 +201,7 @@ limits: { batch_size: 10, concurrency: 2 }
 }
 
 async function readState<T>(dir: string, sql: string): Promise<T[]> {
-  const db = await DuckDBInstance.create(join(dir, 'state.duckdb'));
-  const c = await db.connect();
-  try {
-    const reader = await c.runAndReadAll(sql);
-    return reader.getRowObjectsJS().map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v]))) as T[];
-  } finally {
-    c.closeSync();
-    db.closeSync();
-  }
+  return queryDuckDbFile<T>(join(dir, 'state.duckdb'), sql);
 }
 
 /** Counts new request-log entries (the log keeps the last 1,000, so entries are tracked by identity). */

@@ -4,23 +4,16 @@
 // the snapshot's address_key, the commit filling in keys of rows written before migration 4, and a
 // key that cannot be rebuilt reported as a lost part. Both engines must give the same rows.
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IdentifierKind } from '../../src/core/identifiers.js';
 import { dataManagerCapabilities } from '../../src/platforms/google/capabilities.js';
-import { migrate } from '../../src/runner/state.js';
 import { candidateSql } from '../../src/warehouse/sql/candidate.js';
 import { commitSql } from '../../src/warehouse/sql/commit.js';
 import { deltaSql, partsSql, type SyncSqlSpec } from '../../src/warehouse/sql/delta.js';
-import { literal, sqlDialect, type SqlDialect } from '../../src/warehouse/sql/dialect.js';
-import { scratch, stateTables, type StateTables } from '../../src/warehouse/sql/names.js';
+import { literal, type SqlDialect } from '../../src/warehouse/sql/dialect.js';
+import { scratch } from '../../src/warehouse/sql/names.js';
 import { holdBackAddsSql, memberResultsSql, rowsToSendSql, unpackRows } from '../../src/warehouse/sql/outcome.js';
-import { postgresConfigSchema } from '../../src/warehouse/postgres/config.js';
-import { loadWarehouse } from '../../src/warehouse/registry.js';
-import type { Warehouse } from '../../src/warehouse/warehouse.js';
-import { createTestDatabase } from '../support/postgres.js';
+import { openEngine, type Engine } from './engines.js';
 import { model } from './support.js';
 
 const sha = (v: string) => createHash('sha256').update(v, 'utf8').digest('hex');
@@ -38,33 +31,6 @@ const spec: SyncSqlSpec = {
   resendAll: false,
 };
 
-interface Engine {
-  name: 'postgres' | 'duckdb';
-  wh: Warehouse;
-  d: SqlDialect;
-  t: StateTables;
-  close(): Promise<void>;
-}
-
-async function openEngine(name: Engine['name']): Promise<Engine> {
-  const dir = await mkdtemp(join(tmpdir(), 'audsync-address-sql-'));
-  const d = sqlDialect(name);
-  const pgDb = name === 'postgres' ? await createTestDatabase() : undefined;
-  const config = pgDb ? postgresConfigSchema.parse({ connection: pgDb.url }) : { path: ':memory:' };
-  const wh = await (await loadWarehouse(name)).connect(config, { projectDir: dir });
-  await migrate(wh, d, 'audsync');
-  return {
-    name,
-    wh,
-    d,
-    t: stateTables(d, 'audsync', wh.catalog),
-    async close() {
-      await wh.close();
-      await pgDb?.drop();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 type Person = [id: string, email: string | null, first: string | null, last: string | null, zip: string | null, country: string | null, consent?: boolean];
 const COLUMNS = ['id', 'email', 'first_name', 'last_name', 'zip', 'country', 'consent'];

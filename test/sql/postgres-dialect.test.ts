@@ -3,21 +3,14 @@
 // on DuckDB side by side: the normalization rules and a whole sync's delta and parts must agree.
 import { categoryClass } from '../../src/warehouse/sql/unicode.js';
 import fc from 'fast-check';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IdentifierKind, IdentifierRule } from '../../src/core/identifiers.js';
-import { migrate } from '../../src/runner/state.js';
 import { metaCapabilities } from '../../src/platforms/meta/capabilities.js';
 import { literal, type SqlDialect } from '../../src/warehouse/sql/dialect.js';
 import { holdBackAddsSql } from '../../src/warehouse/sql/outcome.js';
 import { normalizerNames, usesPhone } from '../../src/warehouse/sql/normalize.js';
-import { scratch, type StateTables } from '../../src/warehouse/sql/names.js';
-import { loadWarehouse } from '../../src/warehouse/registry.js';
-import { postgresConfigSchema } from '../../src/warehouse/postgres/config.js';
-import type { Warehouse } from '../../src/warehouse/warehouse.js';
-import { createTestDatabase } from '../support/postgres.js';
+import { scratch } from '../../src/warehouse/sql/names.js';
+import { openEngine, type Engine } from './engines.js';
 import { insertRunSql, finishRunSql } from '../../src/warehouse/sql/audit.js';
 import { candidateSql, duplicateKeysSql, keyCheckSql, recordHoldoutsSql } from '../../src/warehouse/sql/candidate.js';
 import { commitSql } from '../../src/warehouse/sql/commit.js';
@@ -184,34 +177,6 @@ describe('Postgres dialect text', () => {
 
 // ---- run on a real Postgres, next to DuckDB ---------------------------------------------------
 
-interface Engine {
-  name: 'postgres' | 'duckdb';
-  wh: Warehouse;
-  d: SqlDialect;
-  t: StateTables;
-  close(): Promise<void>;
-}
-
-/** The product's own warehouse for each engine, state schema migrated. */
-async function openEngine(name: Engine['name']): Promise<Engine> {
-  const dir = await mkdtemp(join(tmpdir(), 'audsync-pg-sql-'));
-  const d = sqlDialect(name);
-  const pgDb = name === 'postgres' ? await createTestDatabase() : undefined;
-  const config = pgDb ? postgresConfigSchema.parse({ connection: pgDb.url }) : { path: ':memory:' };
-  const wh = await (await loadWarehouse(name)).connect(config, { projectDir: dir });
-  await migrate(wh, d, 'audsync');
-  return {
-    name,
-    wh,
-    d,
-    t: stateTables(d, 'audsync', wh.catalog),
-    async close() {
-      await wh.close();
-      await pgDb?.drop();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 /** Every value as TEXT, so both engines read the same literals; boolean columns named in `bools`. */
 function rowsSql(d: SqlDialect, columns: string[], rows: (string | boolean | null)[][], bools: string[] = []): string {

@@ -1,12 +1,12 @@
 // A throwaway audsync project in a temp dir and a Meta destination pointed at a loopback simulator
 // via api_base_url, on either warehouse: DuckDB (CSV source data the test rewrites between runs, a
 // DuckDB file for state) or Postgres (a fresh database holding crm.customers and the state schema).
+import { queryDuckDbFile } from './duckdb.js';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { loadProject } from '../../src/config/load.js';
 import { silentLogger } from '../../src/core/log.js';
 import type { InvocationResult } from '../../src/core/result.js';
@@ -173,19 +173,7 @@ function duckdbBackend(dir: string, databaseFile: string): Backend {
       const csv = ['customer_id,email,ads_consent', ...rows.map((r) => `${r.customer_id},${csvField(r.email)},${r.ads_consent}`)];
       await writeFile(join(dir, 'data', 'customers.csv'), csv.join('\n') + '\n');
     },
-    async query(sql) {
-      const db = await DuckDBInstance.create(join(dir, databaseFile));
-      const c = await db.connect();
-      try {
-        const reader = await c.runAndReadAll(sql);
-        return reader.getRowObjectsJS().map((row) =>
-          Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])),
-        ) as never;
-      } finally {
-        c.closeSync();
-        db.closeSync();
-      }
-    },
+    query: (sql) => queryDuckDbFile(join(dir, databaseFile), sql) as never,
     async cleanup() {},
   };
 }
