@@ -30,4 +30,10 @@ export interface RunContext {
   tables: StateTables;
   platforms: PlatformPool;
   logger: Logger;
+  /**
+   * Models whose candidate left members with unchanged source rows unnormalized, each with the
+   * statement that rebuilds it normalizing every member: a sync that must send everyone (a new
+   * audience, --full-refresh, a recovery) runs it first (sync.ts).
+   */
+  partialCandidates: Map<string, string>;
 }

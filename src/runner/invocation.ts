@@ -11,7 +11,7 @@ import { stateTables } from '../warehouse/sql/names.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import type { RunContext, RunOptions } from './context.js';
 import { materializeModel } from './materialize.js';
-import { identifiersByModel, prepareSyncs, signalsByModel } from './prepare.js';
+import { identifiersByModel, prepareSyncs, signalsByModel, sourceSync } from './prepare.js';
 import { refreshPendingReports } from './reports.js';
 import { migrate } from './state.js';
 import { openTargetPlatforms } from './target.js';
@@ -45,6 +45,7 @@ export async function runInvocation(manifest: Manifest, options: RunOptions): Pr
     tables: stateTables(dialect, project.stateSchema, warehouse.catalog),
     platforms: target.platforms,
     logger,
+    partialCandidates: new Map(),
   };
 
   try {
@@ -102,13 +103,17 @@ async function runAll(ctx: RunContext, prepared: Awaited<ReturnType<typeof prepa
   const modelErrors = new Map<string, unknown>();
   const modelBytes = new Map<string, number | undefined>();
   const signals = signalsByModel(prepared);
-  for (const [model, identifiers] of identifiersByModel(prepared.filter((p) => !p.problem))) {
+  const ready = prepared.filter((p) => !p.problem);
+  // Every candidate carries its syncs' source fingerprints (materialize.ts); their deltas read them.
+  for (const p of ready) p.spec.sourceFingerprint = true;
+  for (const [model, identifiers] of identifiersByModel(ready)) {
     const def = ctx.manifest.models.find((m) => m.name === model)!;
+    const syncs = ready.filter((p) => p.model.name === model).map((p) => sourceSync(p.spec));
     try {
       const started = performance.now();
-      const counts = await materializeModel(ctx, def, identifiers, nowIso, signals.get(model));
+      const counts = await materializeModel(ctx, def, identifiers, nowIso, signals.get(model), syncs);
       modelBytes.set(model, counts.bytesEstimated);
-      ctx.logger.info({ model, rows: counts.rows, duration_ms: Math.round(performance.now() - started) }, 'model materialized');
+      ctx.logger.info({ model, rows: counts.rows, normalized: counts.normalized, duration_ms: Math.round(performance.now() - started) }, 'model materialized');
     } catch (error) {
       modelErrors.set(model, error);
     }

@@ -2,10 +2,13 @@
 import { ModelError, WarehouseError } from '../core/errors.js';
 import type { ConsentSignal, ModelDef } from '../core/manifest.js';
 import { candidateSql, duplicateKeysSql, keyCheckSql, modelSubquery, recordHoldoutsSql, type NormalizedIdentifier } from '../warehouse/sql/candidate.js';
+import type { SourceSync } from '../warehouse/sql/source.js';
 import type { RunContext } from './context.js';
 
 export interface ModelCounts {
   rows: number;
+  /** Rows normalized this run; the others' source rows had not changed since their last sync. */
+  normalized: number;
   /** plan only, where the engine can tell: bytes the candidate query scans. */
   bytesEstimated?: number;
 }
@@ -16,17 +19,24 @@ export async function materializeModel(
   identifiers: NormalizedIdentifier[],
   nowIso: string,
   signals: ConsentSignal[] = [],
+  syncs: SourceSync[] = [],
 ): Promise<ModelCounts> {
   const { warehouse, dialect } = ctx;
   const columns = await withModel(model, () => warehouse.columns(modelSubquery(model)));
   checkColumns(model, columns);
   const defaultRegion = ctx.manifest.project.defaults.defaultCountry;
-  const candidate = candidateSql(dialect, model, identifiers, { defaultRegion, signals });
+  // Members whose source rows match every sync's snapshot are not normalized again, except with
+  // --full-refresh, which sends every member (source.ts).
+  const incremental = !ctx.options.fullRefresh && syncs.length > 0;
+  const options = { defaultRegion, signals, syncs };
+  const candidate = candidateSql(dialect, model, identifiers, incremental ? { ...options, snapshots: ctx.tables.snapshots } : options);
+  if (incremental) ctx.partialCandidates.set(model.name, candidateSql(dialect, model, identifiers, options));
   const bytesEstimated = await withModel(model, () => estimateBytes(ctx, candidate));
   await withModel(model, () => warehouse.execute(candidate));
 
-  const [check] = await warehouse.query<{ row_count: number; null_keys: number; distinct_keys: number }>(keyCheckSql(dialect, model.name));
+  const [check] = await warehouse.query<{ row_count: number; null_keys: number; distinct_keys: number; normalized_rows: number }>(keyCheckSql(dialect, model.name));
   const rows = Number(check?.row_count ?? 0);
+  const normalized = Number(check?.normalized_rows ?? 0);
   const nullKeys = Number(check?.null_keys ?? 0);
   if (nullKeys > 0) {
     throw new ModelError(model.name, `${nullKeys.toLocaleString('en-US')} of ${rows.toLocaleString('en-US')} rows have a NULL key (column '${model.key}')`, {
@@ -43,7 +53,7 @@ export async function materializeModel(
   if (model.holdout && ctx.options.command === 'run') {
     await warehouse.execute(recordHoldoutsSql(dialect, model, ctx.tables.holdouts, nowIso));
   }
-  return { rows, bytesEstimated };
+  return { rows, normalized, bytesEstimated };
 }
 
 /** In plan, the bytes a statement would scan when the engine can say (BigQuery's dry run). */

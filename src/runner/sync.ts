@@ -151,6 +151,14 @@ export async function runSync(ctx: RunContext, p: PreparedSync, modelError?: unk
       logger.warn({ previous: prior.audience_id, audience_id: audienceId }, 'the sync now points at another audience; sending every member to it');
     }
 
+    // This sync sends every member, so every member must be normalized: a candidate that skipped
+    // unchanged ones is rebuilt whole, once for all the model's syncs.
+    const whole = ctx.partialCandidates.get(p.model.name);
+    if (whole !== undefined && (spec.freshStart || spec.resendAll)) {
+      logger.info('this sync sends every member: normalizing the members the candidate skipped');
+      await wh.execute(whole);
+      ctx.partialCandidates.delete(p.model.name);
+    }
     endPhase('prepare');
     const [members] = await wh.query<Record<string, number>>(memberCountsSql(d, spec));
     result.members = Number(members?.members ?? 0);

@@ -608,8 +608,9 @@ describe.each([googleDataManagerDriver, googleAdsDriver])('Google addresses: $la
 
 /**
  * Snapshots written before address_key existed (migration 4) hold each part's hash only: the region
- * and postal code cannot be read back from them. Simulated by dropping the column after a first run
- * (the hash columns and fingerprints are what older versions wrote) and letting migrate() add it.
+ * and postal code cannot be read back from them. Simulated by dropping the columns of migrations 4
+ * and 5 after a first run (the hash columns and fingerprints are what older versions wrote) and
+ * letting migrate() add them.
  */
 describe.each([googleDataManagerDriver, googleAdsDriver])('Google addresses after an upgrade: $label', (driver) => {
   const people: Member[] = [
@@ -623,8 +624,9 @@ describe.each([googleDataManagerDriver, googleAdsDriver])('Google addresses afte
     p = await setupFor(driver);
     await p.write(people);
     await p.run();
-    await p.query(`ALTER TABLE audsync.audsync_snapshots DROP COLUMN address_key`);
-    await p.query(`DELETE FROM audsync.audsync_migrations WHERE version = 4`);
+    // Older than source fingerprints too (migration 5): every member is normalized again.
+    for (const column of ['address_key', 'source_fingerprint', 'kinds_mask']) await p.query(`ALTER TABLE audsync.audsync_snapshots DROP COLUMN ${column}`);
+    await p.query(`DELETE FROM audsync.audsync_migrations WHERE version >= 4`);
   }
   const keys = async () => (await p!.query<{ member_key: string; address_key: string | null }>(`SELECT member_key, address_key FROM audsync.audsync_snapshots ORDER BY 1`));
 

@@ -9,6 +9,7 @@ import { metaCapabilities } from '../../src/platforms/meta/capabilities.js';
 import { acquireLock, lockHolder, releaseLock } from '../../src/runner/lock.js';
 import { migrate } from '../../src/runner/state.js';
 import { finishRunSql, insertRunSql, invalidIdentifiersSql } from '../../src/warehouse/sql/audit.js';
+import { sourceSync } from '../../src/runner/prepare.js';
 import { candidateSql, duplicateKeysSql, keyCheckSql, recordHoldoutsSql, type NormalizedIdentifier } from '../../src/warehouse/sql/candidate.js';
 import { commitSql } from '../../src/warehouse/sql/commit.js';
 import { audienceSizeSql, deltaCountsSql, deltaSql, memberCountsSql, partCountsSql, partsSql, type SyncSqlSpec } from '../../src/warehouse/sql/delta.js';
@@ -57,6 +58,7 @@ export const spec: SyncSqlSpec = {
   identifiers: metaIds,
   freshStart: false,
   resendAll: false,
+  sourceFingerprint: true,
 };
 
 /** The Google sync of the same model: its address (names, region, postal code) tracked as one identifier. */
@@ -69,6 +71,7 @@ export const googleSpec: SyncSqlSpec = {
   address: dataManagerCapabilities.address,
   freshStart: false,
   resendAll: false,
+  sourceFingerprint: true,
 };
 
 const RUN_ID = 'run-1';
@@ -100,7 +103,13 @@ class RecordingWarehouse implements Warehouse {
 
 /** Text that differs between machines or releases, replaced so the golden files are stable. */
 function stable(sql: string): string {
-  return sql.split(lockHolder()).join('host:1234').split(`'${AUDSYNC_VERSION}'`).join("'0.0.0-golden'");
+  return sql
+    .split(lockHolder())
+    .join('host:1234')
+    .split(`'${AUDSYNC_VERSION}'`)
+    .join("'0.0.0-golden'")
+    .split(`audsync ${AUDSYNC_VERSION}|`) // in source fingerprints (source.ts)
+    .join('audsync 0.0.0-golden|');
 }
 
 async function recorded(d: SqlDialect, transactionalDdl: boolean, run: (wh: Warehouse) => Promise<unknown>): Promise<string[]> {
@@ -121,7 +130,10 @@ export async function statementsFor(name: Dialect): Promise<Record<string, strin
       await acquireLock(wh, d, t, spec.syncId, RUN_ID);
       await releaseLock(wh, d, t, spec.syncId, RUN_ID);
     }),
-    candidate: [candidateSql(d, model, candidateIds, { defaultRegion: 'US' })],
+    // As the runner builds it: skipping members whose source rows match both syncs' snapshots;
+    // and whole, for a sync that sends every member.
+    candidate: [candidateSql(d, model, candidateIds, { defaultRegion: 'US', syncs: [sourceSync(spec), sourceSync(googleSpec)], snapshots: t.snapshots })],
+    candidate_whole: [candidateSql(d, model, candidateIds, { defaultRegion: 'US', syncs: [sourceSync(spec), sourceSync(googleSpec)] })],
     key_checks: [keyCheckSql(d, model.name), duplicateKeysSql(d, model.name)],
     holdouts: [recordHoldoutsSql(d, model, t.holdouts, NOW)],
     audit_insert: [

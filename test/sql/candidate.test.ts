@@ -18,7 +18,7 @@ afterEach(async () => {
 
 const CANDIDATE = d.quoteIdent(scratch.candidate('buyers'));
 const readCandidate = () =>
-  db.query<{ member_key: string; consented: boolean; held_out: boolean; source_updated_at: Date | null; p_email: boolean; n_email__email: string | null }>(
+  db.query<{ member_key: string; consented: boolean; held_out: boolean; source_updated_at: Date | null; normalized: boolean; p_email: boolean; n_email__email: string | null; v_email__email: boolean }>(
     `SELECT * FROM ${CANDIDATE} ORDER BY member_key`,
   );
 
@@ -40,10 +40,10 @@ describe('candidateSql on DuckDB', () => {
     ]);
     await buildCandidate(db.wh, model({ sql }));
     expect(await readCandidate()).toEqual([
-      { member_key: '1', consented: true, held_out: false, source_updated_at: null, p_email: true, n_email__email: 'ana@example.com' },
-      { member_key: '2', consented: false, held_out: false, source_updated_at: null, p_email: true, n_email__email: 'bo@example.com' },
-      { member_key: '3', consented: false, held_out: false, source_updated_at: null, p_email: true, n_email__email: null },
-      { member_key: '4', consented: true, held_out: false, source_updated_at: null, p_email: false, n_email__email: null },
+      { member_key: '1', consented: true, held_out: false, source_updated_at: null, normalized: true, p_email: true, n_email__email: 'ana@example.com', v_email__email: true },
+      { member_key: '2', consented: false, held_out: false, source_updated_at: null, normalized: true, p_email: true, n_email__email: 'bo@example.com', v_email__email: true },
+      { member_key: '3', consented: false, held_out: false, source_updated_at: null, normalized: true, p_email: true, n_email__email: null, v_email__email: false },
+      { member_key: '4', consented: true, held_out: false, source_updated_at: null, normalized: true, p_email: false, n_email__email: null, v_email__email: false },
     ]);
     const types = await db.query<{ column_name: string; column_type: string }>(`SELECT column_name, column_type FROM (DESCRIBE ${CANDIDATE})`);
     expect(types).toEqual([
@@ -51,8 +51,10 @@ describe('candidateSql on DuckDB', () => {
       { column_name: 'consented', column_type: 'BOOLEAN' },
       { column_name: 'held_out', column_type: 'BOOLEAN' },
       { column_name: 'source_updated_at', column_type: 'TIMESTAMP' },
+      { column_name: 'normalized', column_type: 'BOOLEAN' },
       { column_name: 'p_email', column_type: 'BOOLEAN' },
       { column_name: 'n_email__email', column_type: 'VARCHAR' },
+      { column_name: 'v_email__email', column_type: 'BOOLEAN' },
     ]);
   });
 
@@ -142,7 +144,7 @@ describe('candidateSql on DuckDB', () => {
 
   it('splits the holdout on the first 8 hex digits of sha256(salt:key), below percent x 100 of 10000', () => {
     const sql = candidateSql(d, { ...membersModel([]), holdout: { percent: 12.5, salt: "it's" } }, EMAIL_IDS);
-    expect(sql).toContain(`(mod(CAST(('0x' || substr(sha256('it''s:' || CAST(src."id" AS VARCHAR)), 1, 8)) AS BIGINT), 10000) < 1250) AS held_out`);
+    expect(sql).toContain(`(mod(CAST(('0x' || substr(sha256('it''s:' || src._audsync_key), 1, 8)) AS BIGINT), 10000) < 1250) AS held_out`);
   });
 
   it('builds a candidate with no identifier columns at all (no dangling comma)', async () => {
@@ -298,7 +300,7 @@ describe('holdout split', () => {
 });
 
 describe('key checks', () => {
-  it('keyCheckSql counts rows, NULL keys and distinct keys in one pass', async () => {
+  it('keyCheckSql counts rows, NULL keys, distinct keys and normalized rows in one pass', async () => {
     await buildCandidate(
       db.wh,
       membersModel([
@@ -309,7 +311,7 @@ describe('key checks', () => {
         { id: null, email: null },
       ]),
     );
-    expect(await db.query(keyCheckSql(d, 'buyers'))).toEqual([{ row_count: 5, null_keys: 2, distinct_keys: 2 }]);
+    expect(await db.query(keyCheckSql(d, 'buyers'))).toEqual([{ row_count: 5, null_keys: 2, distinct_keys: 2, normalized_rows: 5 }]);
   });
 
   it('duplicateKeysSql lists at most three duplicated keys, in key order, with their counts; never NULL', async () => {
@@ -325,7 +327,7 @@ describe('key checks', () => {
   it('integer keys are checked as the text they are stored as', async () => {
     const sql = `SELECT * FROM (VALUES (1), (1), (2)) v(id)`;
     await buildCandidate(db.wh, model({ sql, identifiers: {}, consent: undefined }), []);
-    expect(await db.query(keyCheckSql(d, 'buyers'))).toEqual([{ row_count: 3, null_keys: 0, distinct_keys: 2 }]);
+    expect(await db.query(keyCheckSql(d, 'buyers'))).toEqual([{ row_count: 3, null_keys: 0, distinct_keys: 2, normalized_rows: 3 }]);
     expect(await db.query(duplicateKeysSql(d, 'buyers'))).toEqual([{ member_key: '1', occurrences: 2 }]);
   });
 });

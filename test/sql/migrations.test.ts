@@ -23,7 +23,7 @@ const STATE_TABLES = [
   'audsync_changes', 'audsync_deliveries', 'audsync_holdouts', 'audsync_invalid_identifiers', 'audsync_locks', 'audsync_migrations',
   'audsync_platform_reports', 'audsync_retries', 'audsync_runs', 'audsync_snapshots', 'audsync_sync_state',
 ];
-const VERSIONS = [1, 2, 3, 4];
+const VERSIONS = [1, 2, 3, 4, 5];
 /** Migration 2: per run, sync and identifier kind, how many values were present and how many invalid. */
 const INVALID_IDENTIFIERS = ['run_id', 'sync_id', 'identifier', 'present', 'invalid'];
 
@@ -64,10 +64,12 @@ describe('migrate() on DuckDB', () => {
     expect(await columnsOf(db.wh, 'audsync_holdouts')).toEqual(CONTRACT.audsync_holdouts);
   });
 
-  it('audsync_snapshots: sync, member key, one hash column per identifier kind, fingerprint, sync times; then the address key', async () => {
+  it('audsync_snapshots: sync, member key, one hash column per identifier kind, fingerprint, sync times; then the address key, source fingerprint and kinds mask', async () => {
     await migrate(db.wh, d, SCHEMA);
     expect(await columnsOf(db.wh, 'audsync_snapshots')).toEqual([
-      'sync_id', 'member_key', ...HASH_COLUMNS, 'fingerprint', 'first_synced_at', 'last_synced_at', 'address_key', // migration 4, at the end
+      'sync_id', 'member_key', ...HASH_COLUMNS, 'fingerprint', 'first_synced_at', 'last_synced_at',
+      'address_key', // migration 4, at the end
+      'source_fingerprint', 'kinds_mask', // migration 5
     ]);
   });
 
@@ -77,8 +79,10 @@ describe('migrate() on DuckDB', () => {
     for (const version of [1, 2, 3]) await db.wh.execute(`INSERT INTO ${SCHEMA}.audsync_migrations VALUES (${version}, 'v${version}', TIMESTAMP '2026-01-01', '0.0.1')`);
     await db.wh.execute(`INSERT INTO ${SCHEMA}.audsync_snapshots (sync_id, member_key, zip_hash, fingerprint, first_synced_at, last_synced_at)
       VALUES ('s', 'm1', 'h', 1, TIMESTAMP '2026-01-01', TIMESTAMP '2026-01-01')`);
-    expect(await migrate(db.wh, d, SCHEMA)).toEqual([4]);
-    expect(await db.query(`SELECT member_key, zip_hash, address_key FROM ${SCHEMA}.audsync_snapshots`)).toEqual([{ member_key: 'm1', zip_hash: 'h', address_key: null }]);
+    expect(await migrate(db.wh, d, SCHEMA)).toEqual([4, 5]);
+    expect(await db.query(`SELECT member_key, zip_hash, address_key, source_fingerprint, kinds_mask FROM ${SCHEMA}.audsync_snapshots`)).toEqual([
+      { member_key: 'm1', zip_hash: 'h', address_key: null, source_fingerprint: null, kinds_mask: null },
+    ]);
   });
 
   it('stores member keys as text and timestamps as TIMESTAMP', async () => {

@@ -93,14 +93,14 @@ describe('Postgres dialect text', () => {
   });
 
   it('hashes with encode(sha256(convert_to(..., UTF8)), hex): holdout in the candidate, identifiers in the delta', () => {
-    expect(steps.candidate).toContain(`encode(sha256(convert_to('q''4:' || CAST(src."id" AS TEXT), 'UTF8')), 'hex')`);
+    expect(steps.candidate).toContain(`encode(sha256(convert_to('q''4:' || src._audsync_key, 'UTF8')), 'hex')`);
     expect(steps.delta).toContain(`encode(sha256(convert_to(c.n_email, 'UTF8')), 'hex') END AS new_email`);
     expect(steps.delta).toContain(`encode(sha256(convert_to(c.n_external_id, 'UTF8')), 'hex') END AS new_external_id`);
     expect(steps.delta).toContain('c.n_country AS new_country'); // plain attribute, not hashed
   });
 
   it('splits the holdout on the first 8 hex digits as bit(32) -> bigint, mod 10000', () => {
-    expect(steps.candidate).toContain(`(mod((('x' || substr(encode(sha256(convert_to('q''4:' || CAST(src."id" AS TEXT), 'UTF8')), 'hex'), 1, 8))::bit(32)::bigint), 10000) < 1000) AS held_out`);
+    expect(steps.candidate).toContain(`(mod((('x' || substr(encode(sha256(convert_to('q''4:' || src._audsync_key, 'UTF8')), 'hex'), 1, 8))::bit(32)::bigint), 10000) < 1000) AS held_out`);
   });
 
   it('fingerprints with hashtextextended over every kind, NULLs marked, separated by chr(31)', () => {
@@ -143,7 +143,7 @@ describe('Postgres dialect text', () => {
     expect(steps.candidate).toContain(`_audsync_regions AS (SELECT * FROM (VALUES ('afghanistan', 'AF'), `);
     expect(steps.candidate).toContain(`('germany', 'DE')`);
     expect(steps.candidate).toContain(`('ac', 'AC')`);
-    expect(steps.candidate).toContain(`_audsync_l0 AS (SELECT src.*, ${letters} AS _audsync_country_letters FROM src)`);
+    expect(steps.candidate).toContain(`_audsync_l0 AS (SELECT src.*, ${letters} AS _audsync_country_letters FROM _audsync_m src)`);
     expect(steps.candidate).toContain(
       `_audsync_s0 AS (SELECT l.*, r.code AS _audsync_country FROM _audsync_l0 l LEFT JOIN _audsync_regions r ON r.letters = l._audsync_country_letters)`,
     );

@@ -9,8 +9,8 @@
 // without one get theirs where the source proves it (address.ts, docs/identity.md).
 import { joinParts } from './address.js';
 import { literal, type SqlDialect } from './dialect.js';
-import { addressParts, sameFingerprint, type SyncSqlSpec } from './delta.js';
-import { normalizedColumn, scratch, snapshotColumn, type StateTables } from './names.js';
+import { addressParts, eligibleSql, kindsMaskOf, sameFingerprint, type SyncSqlSpec } from './delta.js';
+import { NORMALIZED, normalizedColumn, scratch, snapshotColumn, sourceFingerprintColumn, type StateTables } from './names.js';
 import { encodeSql, storedSql } from './normalize.js';
 
 export interface CommitContext {
@@ -85,10 +85,23 @@ WHERE r.status = 'failed'`);
   AND member_key IN (SELECT member_key FROM ${result} WHERE action IN ('upsert', 'delete'))`);
   const address = addressParts(spec);
   const addressKey = address ? ['address_key'] : [];
-  statements.push(`INSERT INTO ${t.snapshots} (sync_id, member_key, ${[...kinds.map(snapshotColumn), ...addressKey].join(', ')}, fingerprint, first_synced_at, last_synced_at)
-SELECT ${sync}, dl.member_key, ${[...kinds.map((k) => `dl.newh_${k}`), ...(address ? ['dl.new_address'] : [])].join(', ')}, dl.fingerprint, coalesce(dl.first_synced_at, ${now}), ${now}
+  statements.push(`INSERT INTO ${t.snapshots} (sync_id, member_key, ${[...kinds.map(snapshotColumn), ...addressKey].join(', ')}, fingerprint, source_fingerprint, kinds_mask, first_synced_at, last_synced_at)
+SELECT ${sync}, dl.member_key, ${[...kinds.map((k) => `dl.newh_${k}`), ...(address ? ['dl.new_address'] : [])].join(', ')}, dl.fingerprint, dl.source_fingerprint, dl.kinds_mask, coalesce(dl.first_synced_at, ${now}), ${now}
 FROM ${result} r JOIN ${delta} dl ON dl.member_key = r.member_key
 WHERE r.action = 'upsert'`);
+  if (spec.sourceFingerprint && !spec.freshStart) {
+    // Members normalized again whose normalized values came out the same (a source value that
+    // differs only in case or spacing, a row from before source fingerprints): nothing was sent, but
+    // the snapshot learns the new source fingerprint, or they would be normalized on every run.
+    const cand = d.quoteIdent(scratch.candidate(spec.model));
+    statements.push(`UPDATE ${t.snapshots} SET source_fingerprint = u.u_sfp, kinds_mask = u.u_mask
+FROM (
+  SELECT c.member_key AS u_member, c.${d.quoteIdent(sourceFingerprintColumn(spec.index))} AS u_sfp, ${kindsMaskOf(d, spec, 'c')} AS u_mask
+  FROM ${cand} c
+  WHERE c.${NORMALIZED} AND ${eligibleSql(d, spec, 'c')} AND c.member_key NOT IN (SELECT member_key FROM ${delta})
+) u
+WHERE sync_id = ${sync} AND member_key = u.u_member AND (source_fingerprint IS NULL OR source_fingerprint <> u.u_sfp)`);
+  }
   if (address) {
     // Snapshot rows written before address_key existed (migration 4) keep only hashes of the plain
     // parts. Where the member's current source row hashes to exactly what the row says was sent, its

@@ -11,8 +11,9 @@ import type { AddressRule, IdentifierKind, IdentifierRule } from '../../core/ide
 import type { ConsentSignal, SyncMode } from '../../core/manifest.js';
 import { addressLayout, joinParts, partOfKey, snapshotReference, type AddressPart } from './address.js';
 import { literal, type SqlDialect } from './dialect.js';
-import { normalizedColumn, presentColumn, scratch, signalColumn, snapshotColumn } from './names.js';
+import { normalizedColumn, presentColumn, scratch, signalColumn, snapshotColumn, sourceFingerprintColumn, validColumn } from './names.js';
 import { encodeSql, storedSql } from './normalize.js';
+import { kindsMaskSql } from './source.js';
 
 export interface SyncSqlSpec {
   syncId: string;
@@ -32,6 +33,12 @@ export interface SyncSqlSpec {
   address?: AddressRule;
   /** Consent signals sent with added members (platforms with memberConsent, models that map them). */
   signals?: ConsentSignal[];
+  /**
+   * The candidate carries this sync's source fingerprint (sfp_<index>, source.ts): a member whose
+   * fingerprint equals its snapshot row's is unchanged without comparing normalized values (which a
+   * candidate leaves NULL for such members), and the commit keeps fingerprints and kinds_mask.
+   */
+  sourceFingerprint?: boolean;
   /**
    * max_attempts: after this many failed attempts with the same data a member change is
    * dead-lettered (commit.ts) and left out of later deltas' parts and results. Undefined: no limit.
@@ -84,27 +91,45 @@ function eligibleCte(d: SqlDialect, spec: SyncSqlSpec, name = 'cand'): string {
     ...spec.identifiers.flatMap((i) => [literal(d, `${i.kind}:${i.rule.normalizer}:${i.rule.encoding}`), n(i.kind, i.rule)]),
     ...(spec.signals ?? []).flatMap((sig) => [literal(d, `consent:${sig}`), d.quoteIdent(signalColumn(sig))]),
   ];
-  const anyMatch = spec.identifiers.filter((i) => i.rule.role === 'match').map((i) => `${n(i.kind, i.rule)} IS NOT NULL`);
+  const source = spec.sourceFingerprint ? `${d.quoteIdent(sourceFingerprintColumn(spec.index))} AS sfp, ${kindsMaskOf(d, spec)} AS kinds_mask` : `CAST(NULL AS ${d.types.bigint}) AS sfp, CAST(NULL AS ${d.types.bigint}) AS kinds_mask`;
   return `${name} AS (
-  SELECT member_key, source_updated_at, ${[...values, ...signals].join(', ')}, ${d.hash64(fingerprintParts)} AS fingerprint
+  SELECT member_key, source_updated_at, ${[...values, ...signals].join(', ')}, ${d.hash64(fingerprintParts)} AS fingerprint, ${source}
   FROM ${d.quoteIdent(scratch.candidate(spec.model))}
-  WHERE consented AND NOT held_out AND member_key IS NOT NULL AND (${anyMatch.join(' OR ') || 'FALSE'})
+  WHERE ${eligibleSql(d, spec)}
 )`;
+}
+
+/** A candidate row's validity for a kind under the sync's rule: the candidate's v_ column. */
+const validOf = (d: SqlDialect, i: { kind: IdentifierKind; rule: IdentifierRule }, alias?: string) =>
+  `${alias ? `${alias}.` : ''}${d.quoteIdent(validColumn(i.kind, i.rule.normalizer))}`;
+
+/** Some match identifier of the sync is valid (SQL boolean over candidate columns). */
+function anyValidSql(d: SqlDialect, spec: SyncSqlSpec, alias?: string): string {
+  const any = spec.identifiers.filter((i) => i.rule.role === 'match').map((i) => validOf(d, i, alias));
+  return `(${any.join(' OR ') || 'FALSE'})`;
+}
+
+/** A candidate row the sync sends: consented, not held out, keyed, with a valid match identifier. */
+export function eligibleSql(d: SqlDialect, spec: SyncSqlSpec, alias?: string): string {
+  const a = alias ? `${alias}.` : '';
+  return `${a}consented AND NOT ${a}held_out AND ${a}member_key IS NOT NULL AND ${anyValidSql(d, spec, alias)}`;
+}
+
+/** The kinds_mask (source.ts) of a candidate row for this sync's kinds. */
+export function kindsMaskOf(d: SqlDialect, spec: SyncSqlSpec, alias?: string): string {
+  const a = alias ? `${alias}.` : '';
+  return kindsMaskSql(spec.identifiers, (k) => `${a}${d.quoteIdent(presentColumn(k))}`, (k) => validOf(d, spec.identifiers.find((i) => i.kind === k)!, alias));
 }
 
 /** Counts for plan and run: eligible members and members excluded as invalid (no valid match identifier). */
 export function memberCountsSql(d: SqlDialect, spec: SyncSqlSpec): string {
-  const anyMatch = spec.identifiers
-    .filter((i) => i.rule.role === 'match')
-    .map((i) => `${d.quoteIdent(normalizedColumn(i.kind, i.rule.normalizer))} IS NOT NULL`);
-  const valid = `(${anyMatch.join(' OR ') || 'FALSE'})`;
+  const valid = anyValidSql(d, spec);
   const eligible = 'consented AND NOT held_out';
   const perKind = spec.identifiers.flatMap((i) => {
-    const n = d.quoteIdent(normalizedColumn(i.kind, i.rule.normalizer));
     const p = d.quoteIdent(presentColumn(i.kind));
     return [
       `sum(CASE WHEN ${eligible} AND ${p} THEN 1 ELSE 0 END) AS present_${i.kind}`,
-      `sum(CASE WHEN ${eligible} AND ${p} AND ${n} IS NULL THEN 1 ELSE 0 END) AS invalid_${i.kind}`,
+      `sum(CASE WHEN ${eligible} AND ${p} AND NOT ${validOf(d, i)} THEN 1 ELSE 0 END) AS invalid_${i.kind}`,
     ];
   });
   return `SELECT
@@ -149,10 +174,12 @@ export function deltaSql(d: SqlDialect, spec: SyncSqlSpec, snapshots: string, re
   // The join that finds what changed carries keys and fingerprints only; the wide columns (new values,
   // the snapshot's hashes) are fetched for the changed members alone: joining the full rows spilled
   // gigabytes of hashes at 10M members (bench/). Each CTE is read once, so none is materialized whole.
+  // An unchanged source row is an unchanged member: its normalized values were not even computed.
+  const differs = spec.sourceFingerprint ? `(NOT coalesce(c.sfp = s.source_fingerprint, FALSE) AND c.fingerprint <> s.fingerprint)` : 'c.fingerprint <> s.fingerprint';
   const parts = addressParts(spec);
   const members = `SELECT k.member_key,
   CASE WHEN s.member_key IS NULL THEN 'add' WHEN c.member_key IS NULL THEN 'remove' ELSE 'change' END AS op,
-  k.fingerprint, c.source_updated_at, s.first_synced_at,
+  k.fingerprint, c.source_updated_at, s.first_synced_at, c.sfp AS source_fingerprint, c.kinds_mask,
   ${[...values, ...(parts ? ['s.address_key AS oldk_address'] : []), ...(spec.signals ?? []).map((sig) => `c.sig_${sig} AS new_sig_${sig}`)].join(',\n  ')},
   ${deadFlag} AS dead_lettered
 FROM changed k
@@ -174,11 +201,11 @@ ${members}
     `WITH ${snapshotCte(d, spec, snapshots)},
 ${eligibleCte(d, spec)}${deadCte},
 ${eligibleCte(d, spec, 'cand_keys')},
-snap_keys AS (SELECT member_key, fingerprint FROM ${snapshots} WHERE ${spec.freshStart ? 'FALSE' : `sync_id = ${literal(d, spec.syncId)}`}),
+snap_keys AS (SELECT member_key, fingerprint${spec.sourceFingerprint ? ', source_fingerprint' : ''} FROM ${snapshots} WHERE ${spec.freshStart ? 'FALSE' : `sync_id = ${literal(d, spec.syncId)}`}),
 changed AS (
   SELECT coalesce(c.member_key, s.member_key) AS member_key, c.fingerprint
   FROM cand_keys c FULL OUTER JOIN snap_keys s ON s.member_key = c.member_key
-  WHERE (s.member_key IS NULL OR ${mirror ? 'c.member_key IS NULL OR ' : ''}c.fingerprint <> s.fingerprint${spec.resendAll ? ' OR TRUE' : ''})${mirror ? '' : '\n    AND c.member_key IS NOT NULL'}
+  WHERE (s.member_key IS NULL OR ${mirror ? 'c.member_key IS NULL OR ' : ''}${differs}${spec.resendAll ? ' OR TRUE' : ''})${mirror ? '' : '\n    AND c.member_key IS NOT NULL'}
 )
 ${select}`,
   );

@@ -165,6 +165,19 @@ ${hashColumns},
     // stored: docs/identity.md, "Google addresses and the snapshot".
     statements: (d, s, catalog) => [`ALTER TABLE ${schemaRef(d, s, catalog)}.audsync_snapshots ADD COLUMN address_key ${d.types.text}`],
   },
+  {
+    version: 5,
+    name: 'source fingerprint in snapshots',
+    // What lets a run skip normalizing members whose source rows did not change (candidate.ts):
+    // source_fingerprint, a 64-bit hash of the raw columns the sync read and of how it read them, and
+    // kinds_mask, which kinds were present and which valid (source.ts), so the per-kind counts of
+    // audsync_invalid_identifiers stay exact for members not normalized again. Neither
+    // holds an identifier. NULL on older rows: those members are normalized on their next run.
+    statements: (d, s, catalog) => [
+      `ALTER TABLE ${schemaRef(d, s, catalog)}.audsync_snapshots ADD COLUMN source_fingerprint ${d.types.bigint}`,
+      `ALTER TABLE ${schemaRef(d, s, catalog)}.audsync_snapshots ADD COLUMN kinds_mask ${d.types.bigint}`,
+    ],
+  },
 ];
 
 export function migrationsTableSql(d: SqlDialect, schema: string, catalog?: string): string[] {

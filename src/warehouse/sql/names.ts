@@ -60,3 +60,12 @@ export const signalColumn = (signal: string) => `cs_${signal}`;
 export const presentColumn = (kind: IdentifierKind) => `p_${kind}`;
 /** Candidate column holding a kind normalized by one rule. */
 export const normalizedColumn = (kind: IdentifierKind, normalizer: string) => `n_${kind}__${normalizer}`;
+/**
+ * Candidate column: the sync's source fingerprint for the member, a 64-bit hash of the raw columns
+ * the sync reads and of how it reads them (candidate.ts). Equal to the snapshot's: nothing to redo.
+ */
+export const sourceFingerprintColumn = (index: number) => `sfp_${index}`;
+/** Candidate column: TRUE when the row's identifiers were normalized this run (normalized columns set). */
+export const NORMALIZED = 'normalized';
+/** Candidate column: the kind's value is valid under the rule (read from kinds_mask when not normalized). */
+export const validColumn = (kind: IdentifierKind, normalizer: string) => `v_${kind}__${normalizer}`;

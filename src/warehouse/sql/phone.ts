@@ -21,8 +21,11 @@ export function noLetterBetweenDigitsSql(d: SqlDialect, raw: string): string {
 /** The trunk-prefix columns of the metadata tables, one per prefix a region may have. */
 const TRUNK = Array.from({ length: MAX_TRUNK_PREFIXES }, (_, i) => (i === 0 ? 'np' : `np${i + 1}`));
 
-/** `phoneColumn` and `regionColumn` are columns of `input`. */
-export function phoneStages(d: SqlDialect, input: string, phoneColumn: string, regionColumn: string): PhoneStages {
+/**
+ * `phoneColumn` and `regionColumn` are columns of `input`; so is `gate`, when given: a boolean column
+ * that is FALSE on rows left unparsed (their phone is NULL: candidate.ts skips unchanged members).
+ */
+export function phoneStages(d: SqlDialect, input: string, phoneColumn: string, regionColumn: string, gate?: string): PhoneStages {
   // Trunk prefixes as columns np, np2, np3, in the order to try them (longest first; '' for none).
   const np = (list: string[]) => TRUNK.map((_, i) => list[i] ?? '');
   const regions = d.valuesTable(
@@ -32,7 +35,8 @@ export function phoneStages(d: SqlDialect, input: string, phoneColumn: string, r
   const codes = d.valuesTable(['cc', ...TRUNK, 'lengths'], callingCodes().map((c) => [c.callingCode, ...np(c.trunkPrefixes), c.lengths]));
   // An extension ('ext. 61', 'x12', '#3') is not part of the number platforms match on.
   // Computed once in its own stage: the steps below read it three times.
-  const rawSql = d.regexReplaceAll(`lower(CAST(i.${d.quoteIdent(phoneColumn)} AS ${d.types.text}))`, '(e?xt\\.?|extension|x|#)[^0-9]*[0-9]+[^0-9]*$', '');
+  const extensionless = d.regexReplaceAll(`lower(CAST(i.${d.quoteIdent(phoneColumn)} AS ${d.types.text}))`, '(e?xt\\.?|extension|x|#)[^0-9]*[0-9]+[^0-9]*$', '');
+  const rawSql = gate ? `CASE WHEN i.${d.quoteIdent(gate)} THEN ${extensionless} END` : extensionless;
   const raw = 'i._audsync_ph_raw';
   // Letters between digits ('415 555 01a34', a hex string) make it no phone, as libphonenumber
   // reads it; letters before or after the number ('tel:', 'home') are noise it skips. One full

@@ -19,10 +19,18 @@ WHERE r.status = 'failed';
 DELETE FROM `acme-dwh`.`audsync`.audsync_snapshots WHERE sync_id = 'buyers__google'
   AND member_key IN (SELECT member_key FROM `_audsync_result_1` WHERE action IN ('upsert', 'delete'));
 
-INSERT INTO `acme-dwh`.`audsync`.audsync_snapshots (sync_id, member_key, email_hash, phone_hash, first_name_hash, last_name_hash, zip_hash, country_hash, address_key, fingerprint, first_synced_at, last_synced_at)
-SELECT 'buyers__google', dl.member_key, dl.newh_email, dl.newh_phone, dl.newh_first_name, dl.newh_last_name, dl.newh_zip, dl.newh_country, dl.new_address, dl.fingerprint, coalesce(dl.first_synced_at, TIMESTAMP '2026-03-01 10:00:00.000+00:00'), TIMESTAMP '2026-03-01 10:00:00.000+00:00'
+INSERT INTO `acme-dwh`.`audsync`.audsync_snapshots (sync_id, member_key, email_hash, phone_hash, first_name_hash, last_name_hash, zip_hash, country_hash, address_key, fingerprint, source_fingerprint, kinds_mask, first_synced_at, last_synced_at)
+SELECT 'buyers__google', dl.member_key, dl.newh_email, dl.newh_phone, dl.newh_first_name, dl.newh_last_name, dl.newh_zip, dl.newh_country, dl.new_address, dl.fingerprint, dl.source_fingerprint, dl.kinds_mask, coalesce(dl.first_synced_at, TIMESTAMP '2026-03-01 10:00:00.000+00:00'), TIMESTAMP '2026-03-01 10:00:00.000+00:00'
 FROM `_audsync_result_1` r JOIN `_audsync_delta_1` dl ON dl.member_key = r.member_key
 WHERE r.action = 'upsert';
+
+UPDATE `acme-dwh`.`audsync`.audsync_snapshots SET source_fingerprint = u.u_sfp, kinds_mask = u.u_mask
+FROM (
+  SELECT c.member_key AS u_member, c.`sfp_1` AS u_sfp, (CASE WHEN c.`p_email` THEN 1 ELSE 0 END + CASE WHEN c.`v_email__email_google` THEN 65536 ELSE 0 END + CASE WHEN c.`p_phone` THEN 2 ELSE 0 END + CASE WHEN c.`v_phone__phone_e164` THEN 131072 ELSE 0 END + CASE WHEN c.`p_first_name` THEN 4 ELSE 0 END + CASE WHEN c.`v_first_name__name_google` THEN 262144 ELSE 0 END + CASE WHEN c.`p_last_name` THEN 8 ELSE 0 END + CASE WHEN c.`v_last_name__name_google` THEN 524288 ELSE 0 END + CASE WHEN c.`p_zip` THEN 16 ELSE 0 END + CASE WHEN c.`v_zip__postal_code` THEN 1048576 ELSE 0 END + CASE WHEN c.`p_country` THEN 128 ELSE 0 END + CASE WHEN c.`v_country__country_upper` THEN 8388608 ELSE 0 END) AS u_mask
+  FROM `_audsync_candidate_buyers` c
+  WHERE c.normalized AND c.consented AND NOT c.held_out AND c.member_key IS NOT NULL AND (c.`v_email__email_google` OR c.`v_phone__phone_e164`) AND c.member_key NOT IN (SELECT member_key FROM `_audsync_delta_1`)
+) u
+WHERE sync_id = 'buyers__google' AND member_key = u.u_member AND (source_fingerprint IS NULL OR source_fingerprint <> u.u_sfp);
 
 UPDATE `acme-dwh`.`audsync`.audsync_snapshots SET address_key = b.b_key
 FROM (

@@ -152,3 +152,9 @@ INSERT INTO `acme-dwh`.`audsync`.audsync_migrations (version, name, applied_at, 
 ALTER TABLE `acme-dwh`.`audsync`.audsync_snapshots ADD COLUMN address_key STRING;
 
 INSERT INTO `acme-dwh`.`audsync`.audsync_migrations (version, name, applied_at, audsync_version) VALUES (4, 'address key in snapshots', TIMESTAMP '2026-03-01 10:00:00.000+00:00', '0.0.0-golden');
+
+ALTER TABLE `acme-dwh`.`audsync`.audsync_snapshots ADD COLUMN source_fingerprint INT64;
+
+ALTER TABLE `acme-dwh`.`audsync`.audsync_snapshots ADD COLUMN kinds_mask INT64;
+
+INSERT INTO `acme-dwh`.`audsync`.audsync_migrations (version, name, applied_at, audsync_version) VALUES (5, 'source fingerprint in snapshots', TIMESTAMP '2026-03-01 10:00:00.000+00:00', '0.0.0-golden');

@@ -152,3 +152,9 @@ INSERT INTO "audsync"."audsync".audsync_migrations (version, name, applied_at, a
 ALTER TABLE "audsync"."audsync".audsync_snapshots ADD COLUMN address_key VARCHAR;
 
 INSERT INTO "audsync"."audsync".audsync_migrations (version, name, applied_at, audsync_version) VALUES (4, 'address key in snapshots', CAST('2026-03-01 10:00:00.000' AS TIMESTAMP), '0.0.0-golden');
+
+ALTER TABLE "audsync"."audsync".audsync_snapshots ADD COLUMN source_fingerprint BIGINT;
+
+ALTER TABLE "audsync"."audsync".audsync_snapshots ADD COLUMN kinds_mask BIGINT;
+
+INSERT INTO "audsync"."audsync".audsync_migrations (version, name, applied_at, audsync_version) VALUES (5, 'source fingerprint in snapshots', CAST('2026-03-01 10:00:00.000' AS TIMESTAMP), '0.0.0-golden');

@@ -154,3 +154,9 @@ INSERT INTO "audsync".audsync_migrations (version, name, applied_at, audsync_ver
 ALTER TABLE "audsync".audsync_snapshots ADD COLUMN address_key TEXT;
 
 INSERT INTO "audsync".audsync_migrations (version, name, applied_at, audsync_version) VALUES (4, 'address key in snapshots', CAST('2026-03-01T10:00:00.000Z' AS TIMESTAMPTZ), '0.0.0-golden');
+
+ALTER TABLE "audsync".audsync_snapshots ADD COLUMN source_fingerprint BIGINT;
+
+ALTER TABLE "audsync".audsync_snapshots ADD COLUMN kinds_mask BIGINT;
+
+INSERT INTO "audsync".audsync_migrations (version, name, applied_at, audsync_version) VALUES (5, 'source fingerprint in snapshots', CAST('2026-03-01T10:00:00.000Z' AS TIMESTAMPTZ), '0.0.0-golden');

@@ -19,10 +19,18 @@ WHERE r.status = 'failed';
 DELETE FROM ANALYTICS.audsync.audsync_snapshots WHERE sync_id = 'buyers__meta'
   AND member_key IN (SELECT member_key FROM _audsync_result_0 WHERE action IN ('upsert', 'delete'));
 
-INSERT INTO ANALYTICS.audsync.audsync_snapshots (sync_id, member_key, email_hash, phone_hash, first_name_hash, last_name_hash, zip_hash, country_hash, maid_hash, external_id_hash, fingerprint, first_synced_at, last_synced_at)
-SELECT 'buyers__meta', dl.member_key, dl.newh_email, dl.newh_phone, dl.newh_first_name, dl.newh_last_name, dl.newh_zip, dl.newh_country, dl.newh_maid, dl.newh_external_id, dl.fingerprint, coalesce(dl.first_synced_at, CAST('2026-03-01 10:00:00.000' AS TIMESTAMP_NTZ)), CAST('2026-03-01 10:00:00.000' AS TIMESTAMP_NTZ)
+INSERT INTO ANALYTICS.audsync.audsync_snapshots (sync_id, member_key, email_hash, phone_hash, first_name_hash, last_name_hash, zip_hash, country_hash, maid_hash, external_id_hash, fingerprint, source_fingerprint, kinds_mask, first_synced_at, last_synced_at)
+SELECT 'buyers__meta', dl.member_key, dl.newh_email, dl.newh_phone, dl.newh_first_name, dl.newh_last_name, dl.newh_zip, dl.newh_country, dl.newh_maid, dl.newh_external_id, dl.fingerprint, dl.source_fingerprint, dl.kinds_mask, coalesce(dl.first_synced_at, CAST('2026-03-01 10:00:00.000' AS TIMESTAMP_NTZ)), CAST('2026-03-01 10:00:00.000' AS TIMESTAMP_NTZ)
 FROM _audsync_result_0 r JOIN _audsync_delta_0 dl ON dl.member_key = r.member_key
 WHERE r.action = 'upsert';
+
+UPDATE ANALYTICS.audsync.audsync_snapshots SET source_fingerprint = u.u_sfp, kinds_mask = u.u_mask
+FROM (
+  SELECT c.member_key AS u_member, c.sfp_0 AS u_sfp, (CASE WHEN c.p_email THEN 1 ELSE 0 END + CASE WHEN c.v_email__email THEN 65536 ELSE 0 END + CASE WHEN c.p_phone THEN 2 ELSE 0 END + CASE WHEN c.v_phone__phone_digits THEN 131072 ELSE 0 END + CASE WHEN c.p_first_name THEN 4 ELSE 0 END + CASE WHEN c.v_first_name__name THEN 262144 ELSE 0 END + CASE WHEN c.p_last_name THEN 8 ELSE 0 END + CASE WHEN c.v_last_name__name THEN 524288 ELSE 0 END + CASE WHEN c.p_zip THEN 16 ELSE 0 END + CASE WHEN c.v_zip__zip THEN 1048576 ELSE 0 END + CASE WHEN c.p_country THEN 128 ELSE 0 END + CASE WHEN c.v_country__country_lower THEN 8388608 ELSE 0 END + CASE WHEN c.p_maid THEN 256 ELSE 0 END + CASE WHEN c.v_maid__maid THEN 16777216 ELSE 0 END + CASE WHEN c.p_external_id THEN 512 ELSE 0 END + CASE WHEN c.v_external_id__trimmed THEN 33554432 ELSE 0 END) AS u_mask
+  FROM _audsync_candidate_buyers c
+  WHERE c.normalized AND c.consented AND NOT c.held_out AND c.member_key IS NOT NULL AND (c.v_email__email OR c.v_phone__phone_digits OR c.v_maid__maid OR c.v_external_id__trimmed) AND c.member_key NOT IN (SELECT member_key FROM _audsync_delta_0)
+) u
+WHERE sync_id = 'buyers__meta' AND member_key = u.u_member AND (source_fingerprint IS NULL OR source_fingerprint <> u.u_sfp);
 
 DELETE FROM ANALYTICS.audsync.audsync_sync_state WHERE sync_id = 'buyers__meta';
 

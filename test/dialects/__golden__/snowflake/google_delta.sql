@@ -1,20 +1,20 @@
 CREATE OR REPLACE TEMPORARY TABLE _audsync_delta_1 AS
 WITH snap AS (SELECT member_key, fingerprint, first_synced_at, email_hash, phone_hash, first_name_hash, last_name_hash, zip_hash, country_hash, address_key FROM ANALYTICS.audsync.audsync_snapshots WHERE sync_id = 'buyers__google'),
 cand AS (
-  SELECT member_key, source_updated_at, n_email__email_google AS n_email, n_phone__phone_e164 AS n_phone, n_first_name__name_google AS n_first_name, n_last_name__name_google AS n_last_name, n_zip__postal_code AS n_zip, n_country__country_upper AS n_country, HASH('email:email_google:sha256', n_email__email_google, 'phone:phone_e164:sha256', n_phone__phone_e164, 'first_name:name_google:sha256', n_first_name__name_google, 'last_name:name_google:sha256', n_last_name__name_google, 'zip:postal_code:plain', n_zip__postal_code, 'country:country_upper:plain', n_country__country_upper) AS fingerprint
+  SELECT member_key, source_updated_at, n_email__email_google AS n_email, n_phone__phone_e164 AS n_phone, n_first_name__name_google AS n_first_name, n_last_name__name_google AS n_last_name, n_zip__postal_code AS n_zip, n_country__country_upper AS n_country, HASH('email:email_google:sha256', n_email__email_google, 'phone:phone_e164:sha256', n_phone__phone_e164, 'first_name:name_google:sha256', n_first_name__name_google, 'last_name:name_google:sha256', n_last_name__name_google, 'zip:postal_code:plain', n_zip__postal_code, 'country:country_upper:plain', n_country__country_upper) AS fingerprint, sfp_1 AS sfp, (CASE WHEN p_email THEN 1 ELSE 0 END + CASE WHEN v_email__email_google THEN 65536 ELSE 0 END + CASE WHEN p_phone THEN 2 ELSE 0 END + CASE WHEN v_phone__phone_e164 THEN 131072 ELSE 0 END + CASE WHEN p_first_name THEN 4 ELSE 0 END + CASE WHEN v_first_name__name_google THEN 262144 ELSE 0 END + CASE WHEN p_last_name THEN 8 ELSE 0 END + CASE WHEN v_last_name__name_google THEN 524288 ELSE 0 END + CASE WHEN p_zip THEN 16 ELSE 0 END + CASE WHEN v_zip__postal_code THEN 1048576 ELSE 0 END + CASE WHEN p_country THEN 128 ELSE 0 END + CASE WHEN v_country__country_upper THEN 8388608 ELSE 0 END) AS kinds_mask
   FROM _audsync_candidate_buyers
-  WHERE consented AND NOT held_out AND member_key IS NOT NULL AND (n_email__email_google IS NOT NULL OR n_phone__phone_e164 IS NOT NULL)
+  WHERE consented AND NOT held_out AND member_key IS NOT NULL AND (v_email__email_google OR v_phone__phone_e164)
 ),
 cand_keys AS (
-  SELECT member_key, source_updated_at, n_email__email_google AS n_email, n_phone__phone_e164 AS n_phone, n_first_name__name_google AS n_first_name, n_last_name__name_google AS n_last_name, n_zip__postal_code AS n_zip, n_country__country_upper AS n_country, HASH('email:email_google:sha256', n_email__email_google, 'phone:phone_e164:sha256', n_phone__phone_e164, 'first_name:name_google:sha256', n_first_name__name_google, 'last_name:name_google:sha256', n_last_name__name_google, 'zip:postal_code:plain', n_zip__postal_code, 'country:country_upper:plain', n_country__country_upper) AS fingerprint
+  SELECT member_key, source_updated_at, n_email__email_google AS n_email, n_phone__phone_e164 AS n_phone, n_first_name__name_google AS n_first_name, n_last_name__name_google AS n_last_name, n_zip__postal_code AS n_zip, n_country__country_upper AS n_country, HASH('email:email_google:sha256', n_email__email_google, 'phone:phone_e164:sha256', n_phone__phone_e164, 'first_name:name_google:sha256', n_first_name__name_google, 'last_name:name_google:sha256', n_last_name__name_google, 'zip:postal_code:plain', n_zip__postal_code, 'country:country_upper:plain', n_country__country_upper) AS fingerprint, sfp_1 AS sfp, (CASE WHEN p_email THEN 1 ELSE 0 END + CASE WHEN v_email__email_google THEN 65536 ELSE 0 END + CASE WHEN p_phone THEN 2 ELSE 0 END + CASE WHEN v_phone__phone_e164 THEN 131072 ELSE 0 END + CASE WHEN p_first_name THEN 4 ELSE 0 END + CASE WHEN v_first_name__name_google THEN 262144 ELSE 0 END + CASE WHEN p_last_name THEN 8 ELSE 0 END + CASE WHEN v_last_name__name_google THEN 524288 ELSE 0 END + CASE WHEN p_zip THEN 16 ELSE 0 END + CASE WHEN v_zip__postal_code THEN 1048576 ELSE 0 END + CASE WHEN p_country THEN 128 ELSE 0 END + CASE WHEN v_country__country_upper THEN 8388608 ELSE 0 END) AS kinds_mask
   FROM _audsync_candidate_buyers
-  WHERE consented AND NOT held_out AND member_key IS NOT NULL AND (n_email__email_google IS NOT NULL OR n_phone__phone_e164 IS NOT NULL)
+  WHERE consented AND NOT held_out AND member_key IS NOT NULL AND (v_email__email_google OR v_phone__phone_e164)
 ),
-snap_keys AS (SELECT member_key, fingerprint FROM ANALYTICS.audsync.audsync_snapshots WHERE sync_id = 'buyers__google'),
+snap_keys AS (SELECT member_key, fingerprint, source_fingerprint FROM ANALYTICS.audsync.audsync_snapshots WHERE sync_id = 'buyers__google'),
 changed AS (
   SELECT coalesce(c.member_key, s.member_key) AS member_key, c.fingerprint
   FROM cand_keys c FULL OUTER JOIN snap_keys s ON s.member_key = c.member_key
-  WHERE (s.member_key IS NULL OR c.member_key IS NULL OR c.fingerprint <> s.fingerprint)
+  WHERE (s.member_key IS NULL OR c.member_key IS NULL OR (NOT coalesce(c.sfp = s.source_fingerprint, FALSE) AND c.fingerprint <> s.fingerprint))
 )
 SELECT m.*,
   (m.new_first_name || '|' || m.new_last_name || '|' || m.new_country || '|' || m.new_zip) AS new_address,
@@ -24,7 +24,7 @@ SELECT m.*,
 FROM (
 SELECT k.member_key,
   CASE WHEN s.member_key IS NULL THEN 'add' WHEN c.member_key IS NULL THEN 'remove' ELSE 'change' END AS op,
-  k.fingerprint, c.source_updated_at, s.first_synced_at,
+  k.fingerprint, c.source_updated_at, s.first_synced_at, c.sfp AS source_fingerprint, c.kinds_mask,
   CASE WHEN REGEXP_LIKE(c.n_email, '([0-9a-f]{64})') THEN c.n_email ELSE SHA2(c.n_email, 256) END AS new_email,
   CASE WHEN REGEXP_LIKE(c.n_email, '([0-9a-f]{64})') THEN c.n_email ELSE SHA2(c.n_email, 256) END AS newh_email,
   s.email_hash AS oldh_email,

@@ -1,0 +1,123 @@
+// Members whose source rows did not change since their last sync are not normalized again
+// (source.ts): what a user relies on is that this changes nothing they can see. Every run here is
+// checked against the audience, the counts a whole run reports, and audsync_invalid_identifiers.
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { SyncResult } from '../../src/core/result.js';
+import { createProject, expectedHashes, WAREHOUSES, type Customer, type TestProject } from '../support/project.js';
+
+const base: Customer[] = [
+  { customer_id: 'C1', email: 'ana@example.com', ads_consent: true },
+  { customer_id: 'C2', email: ' bo@example.com', ads_consent: true },
+  { customer_id: 'C3', email: 'cy@example.com', ads_consent: false }, // never synced, never normalized
+  { customer_id: 'C4', email: 'not-an-email', ads_consent: true }, // invalid: normalized every run
+  { customer_id: 'C5', email: null, ads_consent: true }, // no email: normalized every run
+  { customer_id: 'C6', email: 'household@example.com', ads_consent: true },
+  { customer_id: 'C7', email: 'household@example.com', ads_consent: true },
+];
+
+let p: TestProject;
+
+/** Runs (or plans) and returns the sync's result with the rows the candidate normalized (from the log). */
+async function runLogged(rows: Customer[], options: { command?: 'run' | 'plan'; fullRefresh?: boolean } = {}) {
+  await p.writeCustomers(rows);
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const result = await p.run({ ...options, logger: pino({ level: 'info' }, sink) });
+  const materialized = lines.find((l) => l.msg === 'model materialized');
+  return { sync: result.syncs[0]!, normalized: materialized?.normalized as number, rows: materialized?.rows as number };
+}
+
+/** What a user reads of a sync's counts: these must not depend on which members were normalized. */
+const counts = (s: SyncResult) => ({ members: s.members, invalid: s.invalid, no_consent: s.no_consent, held_out: s.held_out, invalid_by_kind: s.invalid_by_kind });
+
+const invalidRows = (runId: string) =>
+  p.query<{ identifier: string; present: number; invalid: number }>(
+    `SELECT identifier, present, invalid FROM audsync.audsync_invalid_identifiers WHERE run_id = '${runId}'`,
+  );
+const lastRunId = async () =>
+  (await p.query<{ run_id: string }>(`SELECT run_id FROM audsync.audsync_runs ORDER BY started_at DESC LIMIT 1`))[0]!.run_id;
+
+describe.each(WAREHOUSES)('unchanged source rows are not normalized again, on %s', (warehouse) => {
+  beforeEach(async () => {
+    p = await createProject({ warehouse });
+  });
+  afterEach(async () => {
+    await p.cleanup();
+  });
+
+  it('a second run normalizes only members never synced, and reports the counts the first did', async () => {
+    const first = await runLogged(base);
+    expect(first).toMatchObject({ rows: 7, normalized: 6 }); // all but C3, not consented and never synced
+    expect(first.sync).toMatchObject({ status: 'success', members: 4, invalid: 2, no_consent: 1 });
+    const firstInvalid = await invalidRows(await lastRunId());
+
+    const second = await runLogged(base);
+    expect(second).toMatchObject({ rows: 7, normalized: 2 }); // C4 and C5: eligible but never synced
+    expect(second.sync).toMatchObject({ status: 'success', added: 0, removed: 0, changed: 0, requests: 0 });
+    expect(counts(second.sync)).toEqual(counts(first.sync));
+    expect(await invalidRows(await lastRunId())).toEqual(firstInvalid);
+    expect(firstInvalid).toEqual([{ identifier: 'email', present: 5, invalid: 1 }]);
+    expect(p.audienceHashes()).toEqual(expectedHashes(base));
+  });
+
+  it('a source value that normalizes the same sends nothing, and is not normalized on the run after', async () => {
+    await runLogged(base);
+    const recased = base.map((c) => (c.customer_id === 'C1' ? { ...c, email: ' ANA@Example.COM ' } : c));
+    const requests = p.writes().length;
+    const changed = await runLogged(recased);
+    expect(changed).toMatchObject({ normalized: 3 }); // C1, and C4 and C5 as always
+    expect(changed.sync).toMatchObject({ status: 'success', added: 0, changed: 0, requests: 0 });
+    expect(p.writes().length).toBe(requests);
+    // The snapshot learned C1's new source row: the next run skips it again.
+    expect((await runLogged(recased)).normalized).toBe(2);
+    expect(p.audienceHashes()).toEqual(expectedHashes(recased));
+  });
+
+  it('adds, removals, changes and consent revoked are found among unnormalized members, with the counts of a whole run', async () => {
+    await runLogged(base);
+    const next: Customer[] = [
+      { customer_id: 'C1', email: 'ana.new@example.com', ads_consent: true }, // changed
+      { customer_id: 'C2', email: ' bo@example.com', ads_consent: false }, // consent revoked
+      base[2]!,
+      base[3]!,
+      base[4]!,
+      base[5]!, // C6 unchanged; C7 deleted (the shared email stays with C6)
+      { customer_id: 'C8', email: 'dee@example.com', ads_consent: true }, // joined
+    ];
+    const run = await runLogged(next);
+    expect(run.normalized).toBe(5); // C1, C2 (synced, so read again for its removal), C4, C5, C8
+    expect(run.sync).toMatchObject({ status: 'success', added: 1, removed: 2, changed: 1, failed: 0 });
+    expect(p.audienceHashes()).toEqual(expectedHashes(next));
+    // A whole candidate (--full-refresh) in plan counts exactly the same.
+    const whole = await runLogged(next, { command: 'plan', fullRefresh: true });
+    expect(whole.normalized).toBe(7);
+    expect(counts(whole.sync)).toEqual(counts(run.sync));
+  });
+
+  it('rows from before source fingerprints are normalized once, send nothing, and are skipped after', async () => {
+    await runLogged(base);
+    await p.query(`UPDATE audsync.audsync_snapshots SET source_fingerprint = NULL, kinds_mask = NULL`);
+    const upgraded = await runLogged(base);
+    expect(upgraded).toMatchObject({ normalized: 6 });
+    expect(upgraded.sync).toMatchObject({ status: 'success', added: 0, removed: 0, changed: 0, requests: 0, members: 4, invalid: 2 });
+    const filled = await p.query<{ n: number }>(`SELECT count(*) AS n FROM audsync.audsync_snapshots WHERE source_fingerprint IS NULL OR kinds_mask IS NULL`);
+    expect(Number(filled[0]!.n)).toBe(0);
+    expect((await runLogged(base)).normalized).toBe(2);
+  });
+
+  it('--full-refresh normalizes and sends every member again', async () => {
+    await runLogged(base);
+    const refresh = await runLogged(base, { fullRefresh: true });
+    expect(refresh.normalized).toBe(7);
+    expect(refresh.sync).toMatchObject({ status: 'success', members: 4 });
+    expect(p.audienceHashes()).toEqual(expectedHashes(base));
+    expect((await runLogged(base)).normalized).toBe(2);
+  });
+});
