@@ -41,6 +41,11 @@ const invalidRows = (runId: string) =>
   p.query<{ identifier: string; present: number; invalid: number }>(
     `SELECT identifier, present, invalid FROM audsync.audsync_invalid_identifiers WHERE run_id = '${runId}'`,
   );
+/** Snapshot rows per sync and member beyond the first: the commit keeps them unique (DuckDB has no key to). */
+const duplicateSnapshotRows = async () =>
+  Number(
+    (await p.query<{ n: number }>(`SELECT count(*) - count(DISTINCT sync_id || ':' || member_key) AS n FROM audsync.audsync_snapshots`))[0]!.n,
+  );
 const lastRunId = async () =>
   (await p.query<{ run_id: string }>(`SELECT run_id FROM audsync.audsync_runs ORDER BY started_at DESC LIMIT 1`))[0]!.run_id;
 
@@ -99,6 +104,7 @@ describe.each(WAREHOUSES)('unchanged source rows are not normalized again, on %s
     const whole = await runLogged(next, { command: 'plan', fullRefresh: true });
     expect(whole.normalized).toBe(7);
     expect(counts(whole.sync)).toEqual(counts(run.sync));
+    expect(await duplicateSnapshotRows()).toBe(0);
   });
 
   it('rows from before source fingerprints are normalized once, send nothing, and are skipped after', async () => {
@@ -118,6 +124,8 @@ describe.each(WAREHOUSES)('unchanged source rows are not normalized again, on %s
     expect(refresh.normalized).toBe(7);
     expect(refresh.sync).toMatchObject({ status: 'success', members: 4 });
     expect(p.audienceHashes()).toEqual(expectedHashes(base));
+    expect(await duplicateSnapshotRows()).toBe(0);
     expect((await runLogged(base)).normalized).toBe(2);
+    expect(await p.query(`SELECT count(*) AS n FROM audsync.audsync_snapshots`)).toEqual([{ n: 4 }]);
   });
 });

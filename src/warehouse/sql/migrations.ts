@@ -178,6 +178,37 @@ ${hashColumns},
       `ALTER TABLE ${schemaRef(d, s, catalog)}.audsync_snapshots ADD COLUMN kinds_mask ${d.types.bigint}`,
     ],
   },
+  {
+    version: 6,
+    name: 'snapshots without a primary-key index on DuckDB',
+    // DuckDB keeps a primary key as an ART index in memory, rewrites it whole at every checkpoint,
+    // and cannot spill it: a first sync of 10M members ran out of a 1GB memory_limit committing
+    // it, and each later commit paid for it (bench/). No statement looks members up by it (every
+    // read is a join or a scan), and the commit keeps (sync_id, member_key) unique by deleting
+    // before inserting. DuckDB cannot drop a constraint, so the table is copied. Elsewhere the key
+    // stays: Postgres uses its index, BigQuery and Snowflake do not enforce theirs.
+    statements: (d, s, catalog) => {
+      if (d.name !== 'duckdb') return [];
+      const ref = schemaRef(d, s, catalog);
+      const { text, bigint, timestamp } = d.types;
+      return [
+        `CREATE TABLE ${ref}.audsync_snapshots_v6 (
+  sync_id ${text} NOT NULL,
+  member_key ${text} NOT NULL,
+${IDENTIFIER_KINDS.map((k) => `  ${k}_hash ${text}`).join(',\n')},
+  fingerprint ${bigint} NOT NULL,
+  first_synced_at ${timestamp} NOT NULL,
+  last_synced_at ${timestamp} NOT NULL,
+  address_key ${text},
+  source_fingerprint ${bigint},
+  kinds_mask ${bigint}
+)`,
+        `INSERT INTO ${ref}.audsync_snapshots_v6 SELECT * FROM ${ref}.audsync_snapshots`,
+        `DROP TABLE ${ref}.audsync_snapshots`,
+        `ALTER TABLE ${ref}.audsync_snapshots_v6 RENAME TO audsync_snapshots`,
+      ];
+    },
+  },
 ];
 
 export function migrationsTableSql(d: SqlDialect, schema: string, catalog?: string): string[] {

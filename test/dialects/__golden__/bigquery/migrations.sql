@@ -158,3 +158,5 @@ ALTER TABLE `acme-dwh`.`audsync`.audsync_snapshots ADD COLUMN source_fingerprint
 ALTER TABLE `acme-dwh`.`audsync`.audsync_snapshots ADD COLUMN kinds_mask INT64;
 
 INSERT INTO `acme-dwh`.`audsync`.audsync_migrations (version, name, applied_at, audsync_version) VALUES (5, 'source fingerprint in snapshots', TIMESTAMP '2026-03-01 10:00:00.000+00:00', '0.0.0-golden');
+
+INSERT INTO `acme-dwh`.`audsync`.audsync_migrations (version, name, applied_at, audsync_version) VALUES (6, 'snapshots without a primary-key index on DuckDB', TIMESTAMP '2026-03-01 10:00:00.000+00:00', '0.0.0-golden');

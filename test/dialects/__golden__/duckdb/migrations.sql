@@ -158,3 +158,32 @@ ALTER TABLE "audsync"."audsync".audsync_snapshots ADD COLUMN source_fingerprint 
 ALTER TABLE "audsync"."audsync".audsync_snapshots ADD COLUMN kinds_mask BIGINT;
 
 INSERT INTO "audsync"."audsync".audsync_migrations (version, name, applied_at, audsync_version) VALUES (5, 'source fingerprint in snapshots', CAST('2026-03-01 10:00:00.000' AS TIMESTAMP), '0.0.0-golden');
+
+CREATE TABLE "audsync"."audsync".audsync_snapshots_v6 (
+  sync_id VARCHAR NOT NULL,
+  member_key VARCHAR NOT NULL,
+  email_hash VARCHAR,
+  phone_hash VARCHAR,
+  first_name_hash VARCHAR,
+  last_name_hash VARCHAR,
+  zip_hash VARCHAR,
+  city_hash VARCHAR,
+  state_hash VARCHAR,
+  country_hash VARCHAR,
+  maid_hash VARCHAR,
+  external_id_hash VARCHAR,
+  fingerprint BIGINT NOT NULL,
+  first_synced_at TIMESTAMP NOT NULL,
+  last_synced_at TIMESTAMP NOT NULL,
+  address_key VARCHAR,
+  source_fingerprint BIGINT,
+  kinds_mask BIGINT
+);
+
+INSERT INTO "audsync"."audsync".audsync_snapshots_v6 SELECT * FROM "audsync"."audsync".audsync_snapshots;
+
+DROP TABLE "audsync"."audsync".audsync_snapshots;
+
+ALTER TABLE "audsync"."audsync".audsync_snapshots_v6 RENAME TO audsync_snapshots;
+
+INSERT INTO "audsync"."audsync".audsync_migrations (version, name, applied_at, audsync_version) VALUES (6, 'snapshots without a primary-key index on DuckDB', CAST('2026-03-01 10:00:00.000' AS TIMESTAMP), '0.0.0-golden');

@@ -160,3 +160,5 @@ ALTER TABLE "audsync".audsync_snapshots ADD COLUMN source_fingerprint BIGINT;
 ALTER TABLE "audsync".audsync_snapshots ADD COLUMN kinds_mask BIGINT;
 
 INSERT INTO "audsync".audsync_migrations (version, name, applied_at, audsync_version) VALUES (5, 'source fingerprint in snapshots', CAST('2026-03-01T10:00:00.000Z' AS TIMESTAMPTZ), '0.0.0-golden');
+
+INSERT INTO "audsync".audsync_migrations (version, name, applied_at, audsync_version) VALUES (6, 'snapshots without a primary-key index on DuckDB', CAST('2026-03-01T10:00:00.000Z' AS TIMESTAMPTZ), '0.0.0-golden');

@@ -158,3 +158,5 @@ ALTER TABLE ANALYTICS.audsync.audsync_snapshots ADD COLUMN source_fingerprint BI
 ALTER TABLE ANALYTICS.audsync.audsync_snapshots ADD COLUMN kinds_mask BIGINT;
 
 INSERT INTO ANALYTICS.audsync.audsync_migrations (version, name, applied_at, audsync_version) VALUES (5, 'source fingerprint in snapshots', CAST('2026-03-01 10:00:00.000' AS TIMESTAMP_NTZ), '0.0.0-golden');
+
+INSERT INTO ANALYTICS.audsync.audsync_migrations (version, name, applied_at, audsync_version) VALUES (6, 'snapshots without a primary-key index on DuckDB', CAST('2026-03-01 10:00:00.000' AS TIMESTAMP_NTZ), '0.0.0-golden');
