@@ -36,4 +36,6 @@ export interface RunContext {
    * audience, --full-refresh, a recovery) runs it first (sync.ts).
    */
   partialCandidates: Map<string, string>;
+  /** Each sync's member counts (by its index), counted with its model's key checks (materialize.ts). */
+  memberCounts: Map<number, Record<string, number>>;
 }

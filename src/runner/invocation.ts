@@ -11,7 +11,7 @@ import { stateTables } from '../warehouse/sql/names.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import type { RunContext, RunOptions } from './context.js';
 import { materializeModel } from './materialize.js';
-import { identifiersByModel, prepareSyncs, signalsByModel, sourceSync } from './prepare.js';
+import { identifiersByModel, prepareSyncs, signalsByModel } from './prepare.js';
 import { refreshPendingReports } from './reports.js';
 import { migrate } from './state.js';
 import { openTargetPlatforms } from './target.js';
@@ -46,6 +46,7 @@ export async function runInvocation(manifest: Manifest, options: RunOptions): Pr
     platforms: target.platforms,
     logger,
     partialCandidates: new Map(),
+    memberCounts: new Map(),
   };
 
   try {
@@ -108,10 +109,10 @@ async function runAll(ctx: RunContext, prepared: Awaited<ReturnType<typeof prepa
   for (const p of ready) p.spec.sourceFingerprint = true;
   for (const [model, identifiers] of identifiersByModel(ready)) {
     const def = ctx.manifest.models.find((m) => m.name === model)!;
-    const syncs = ready.filter((p) => p.model.name === model).map((p) => sourceSync(p.spec));
+    const specs = ready.filter((p) => p.model.name === model).map((p) => p.spec);
     try {
       const started = performance.now();
-      const counts = await materializeModel(ctx, def, identifiers, nowIso, signals.get(model), syncs);
+      const counts = await materializeModel(ctx, def, identifiers, nowIso, signals.get(model), specs);
       modelBytes.set(model, counts.bytesEstimated);
       ctx.logger.info({ model, rows: counts.rows, normalized: counts.normalized, duration_ms: Math.round(performance.now() - started) }, 'model materialized');
     } catch (error) {

@@ -1,8 +1,10 @@
 // Per model, once per run: check the query's columns, build the candidate table, check the key.
 import { ModelError, WarehouseError } from '../core/errors.js';
 import type { ConsentSignal, ModelDef } from '../core/manifest.js';
-import { candidateSql, duplicateKeysSql, keyCheckSql, modelSubquery, recordHoldoutsSql, type NormalizedIdentifier } from '../warehouse/sql/candidate.js';
-import type { SourceSync } from '../warehouse/sql/source.js';
+import { candidateSql, duplicateKeysSql, keyCheckSql, modelSubquery, recordHoldoutsSql, syncCountsOf, type NormalizedIdentifier } from '../warehouse/sql/candidate.js';
+import type { SyncSqlSpec } from '../warehouse/sql/delta.js';
+import { cleanCounts, cleanMasksSql } from '../warehouse/sql/source.js';
+import { sourceSync } from './prepare.js';
 import type { RunContext } from './context.js';
 
 export interface ModelCounts {
@@ -19,8 +21,9 @@ export async function materializeModel(
   identifiers: NormalizedIdentifier[],
   nowIso: string,
   signals: ConsentSignal[] = [],
-  syncs: SourceSync[] = [],
+  specs: SyncSqlSpec[] = [],
 ): Promise<ModelCounts> {
+  const syncs = specs.map(sourceSync);
   const { warehouse, dialect } = ctx;
   const columns = await withModel(model, () => warehouse.columns(modelSubquery(model)));
   checkColumns(model, columns);
@@ -34,7 +37,10 @@ export async function materializeModel(
   const bytesEstimated = await withModel(model, () => estimateBytes(ctx, candidate));
   await withModel(model, () => warehouse.execute(candidate));
 
-  const [check] = await warehouse.query<{ row_count: number; null_keys: number; distinct_keys: number; normalized_rows: number }>(keyCheckSql(dialect, model.name));
+  const [check] = await warehouse.query<{ row_count: number; null_keys: number; distinct_keys: number; normalized_rows: number }>(keyCheckSql(dialect, model.name, specs));
+  // Members not normalized count as their snapshots say (source.ts).
+  const groups = incremental ? await warehouse.query(cleanMasksSql(dialect, model.name, specs.map((s) => s.index))) : [];
+  for (const spec of specs) ctx.memberCounts.set(spec.index, cleanCounts(syncCountsOf(check ?? {}, spec.index), sourceSync(spec), groups));
   const rows = Number(check?.row_count ?? 0);
   const normalized = Number(check?.normalized_rows ?? 0);
   const nullKeys = Number(check?.null_keys ?? 0);

@@ -159,8 +159,10 @@ export async function runSync(ctx: RunContext, p: PreparedSync, modelError?: unk
       await wh.execute(whole);
       ctx.partialCandidates.delete(p.model.name);
     }
+    // Still the candidate joined with the snapshots: the delta reads what changed from it alone.
+    spec.snapshotJoined = ctx.partialCandidates.has(p.model.name);
     endPhase('prepare');
-    const [members] = await wh.query<Record<string, number>>(memberCountsSql(d, spec));
+    const members = ctx.memberCounts.get(spec.index) ?? (await wh.query<Record<string, number>>(memberCountsSql(d, spec)))[0];
     result.members = Number(members?.members ?? 0);
     result.invalid = Number(members?.invalid ?? 0);
     result.held_out = Number(members?.held_out ?? 0);

@@ -134,7 +134,7 @@ export async function statementsFor(name: Dialect): Promise<Record<string, strin
     // and whole, for a sync that sends every member.
     candidate: [candidateSql(d, model, candidateIds, { defaultRegion: 'US', syncs: [sourceSync(spec), sourceSync(googleSpec)], snapshots: t.snapshots })],
     candidate_whole: [candidateSql(d, model, candidateIds, { defaultRegion: 'US', syncs: [sourceSync(spec), sourceSync(googleSpec)] })],
-    key_checks: [keyCheckSql(d, model.name), duplicateKeysSql(d, model.name)],
+    key_checks: [keyCheckSql(d, model.name, [spec, googleSpec]), duplicateKeysSql(d, model.name)],
     holdouts: [recordHoldoutsSql(d, model, t.holdouts, NOW)],
     audit_insert: [
       insertRunSql(d, t, {

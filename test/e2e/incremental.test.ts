@@ -4,7 +4,8 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SyncResult } from '../../src/core/result.js';
+import type { InvocationResult, SyncResult } from '../../src/core/result.js';
+import { createProject as createConformanceProject, type ConformanceProject, type Member } from '../conformance/support.js';
 import { createProject, expectedHashes, WAREHOUSES, type Customer, type TestProject } from '../support/project.js';
 
 const base: Customer[] = [
@@ -127,5 +128,63 @@ describe.each(WAREHOUSES)('unchanged source rows are not normalized again, on %s
     expect(await duplicateSnapshotRows()).toBe(0);
     expect((await runLogged(base)).normalized).toBe(2);
     expect(await p.query(`SELECT count(*) AS n FROM audsync.audsync_snapshots`)).toEqual([{ n: 4 }]);
+  });
+});
+
+/**
+ * Two syncs of one model under different rules (Meta; Google with addresses), every kind mapped,
+ * with invalid and missing values: after each run, each sync's counts equal those of a whole
+ * candidate (plan --full-refresh) of the same source, and so do the audiences.
+ */
+describe('unchanged members count as a whole run counts them: Meta and Google, every kind', () => {
+  const members: Member[] = [
+    { customer_id: 'A', email: ' Dana.Doe@Gmail.com ', phone: '(415) 555-0134', first_name: ' Dana ', last_name: 'Doe', zip: '94105-1234', country: 'US', ads_consent: true },
+    { customer_id: 'B', email: 'alex@example.com', phone: '+44 20 7946 0958', first_name: 'Alex', last_name: "O'Brien", zip: 'sw1a  1aa', country: 'uk', ads_consent: true },
+    { customer_id: 'C', email: 'not an email', phone: '+1 212 555 0199', ads_consent: true }, // phone only
+    { customer_id: 'D', email: 'quinn@example.com', phone: '12', first_name: 'Quinn', zip: 'x', country: 'Atlantis', ads_consent: true }, // invalid phone, zip, country
+    { customer_id: 'E', email: 'no@example.com', ads_consent: false },
+    { customer_id: 'F', email: null, phone: null, first_name: 'Nobody', ads_consent: true }, // no match identifier
+  ];
+  let c: ConformanceProject | undefined;
+  afterEach(async () => {
+    await c?.cleanup();
+    c = undefined;
+  });
+
+  const countsOf = (r: InvocationResult) => r.syncs.map((s) => ({ sync: s.sync, ...counts(s) }));
+
+  it('after a first run, a run with no change and a run with changes', async () => {
+    c = await createConformanceProject({
+      destinations: [
+        { name: 'meta', platform: 'meta', audience: 'Everyone' },
+        { name: 'google', platform: 'google_dm', audience: '777' },
+      ],
+    });
+    const changed: Member[] = [
+      { ...members[0]!, phone: 'n/a' }, // phone now invalid
+      members[1]!,
+      { ...members[2]!, email: 'cy@example.com' }, // email now valid
+      members[3]!,
+      { ...members[4]!, ads_consent: true }, // consents
+      members[5]!,
+    ];
+    for (const rows of [members, members, changed, changed]) {
+      await c.write(rows);
+      const run = await c.run();
+      expect(run.syncs.map((s) => s.status)).toEqual(['success', 'success']);
+      const whole = await c.run({ command: 'plan', fullRefresh: true });
+      expect(countsOf(run)).toEqual(countsOf(whole));
+    }
+    const stored = await c.query<{ sync_id: string; identifier: string; present: number; invalid: number }>(
+      `SELECT r.sync_id, i.identifier, i.present, i.invalid FROM audsync.audsync_invalid_identifiers i JOIN audsync.audsync_runs r ON r.run_id = i.run_id
+       WHERE r.started_at = (SELECT max(started_at) FROM audsync.audsync_runs x WHERE x.sync_id = r.sync_id) ORDER BY 1, 2`,
+    );
+    // The last run: D's phone, zip and country are invalid; A's phone too; F maps a first name only.
+    expect(stored.filter((s) => s.invalid > 0).map((s) => [s.sync_id.split('__')[1], s.identifier, s.invalid])).toEqual(
+      expect.arrayContaining([
+        ['meta', 'phone', 2],
+        ['google', 'phone', 2],
+      ]),
+    );
   });
 });

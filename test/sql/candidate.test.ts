@@ -18,7 +18,7 @@ afterEach(async () => {
 
 const CANDIDATE = d.quoteIdent(scratch.candidate('buyers'));
 const readCandidate = () =>
-  db.query<{ member_key: string; consented: boolean; held_out: boolean; source_updated_at: Date | null; normalized: boolean; p_email: boolean; n_email__email: string | null; v_email__email: boolean }>(
+  db.query<{ member_key: string; consented: boolean; held_out: boolean; source_updated_at: Date | null; in_model: boolean; normalized: boolean; p_email: boolean; n_email__email: string | null }>(
     `SELECT * FROM ${CANDIDATE} ORDER BY member_key`,
   );
 
@@ -40,21 +40,21 @@ describe('candidateSql on DuckDB', () => {
     ]);
     await buildCandidate(db.wh, model({ sql }));
     expect(await readCandidate()).toEqual([
-      { member_key: '1', consented: true, held_out: false, source_updated_at: null, normalized: true, p_email: true, n_email__email: 'ana@example.com', v_email__email: true },
-      { member_key: '2', consented: false, held_out: false, source_updated_at: null, normalized: true, p_email: true, n_email__email: 'bo@example.com', v_email__email: true },
-      { member_key: '3', consented: false, held_out: false, source_updated_at: null, normalized: true, p_email: true, n_email__email: null, v_email__email: false },
-      { member_key: '4', consented: true, held_out: false, source_updated_at: null, normalized: true, p_email: false, n_email__email: null, v_email__email: false },
+      { member_key: '1', consented: true, held_out: false, source_updated_at: null, in_model: true, normalized: true, p_email: true, n_email__email: 'ana@example.com' },
+      { member_key: '2', consented: false, held_out: false, source_updated_at: null, in_model: true, normalized: true, p_email: true, n_email__email: 'bo@example.com' },
+      { member_key: '3', consented: false, held_out: false, source_updated_at: null, in_model: true, normalized: true, p_email: true, n_email__email: null },
+      { member_key: '4', consented: true, held_out: false, source_updated_at: null, in_model: true, normalized: true, p_email: false, n_email__email: null },
     ]);
     const types = await db.query<{ column_name: string; column_type: string }>(`SELECT column_name, column_type FROM (DESCRIBE ${CANDIDATE})`);
     expect(types).toEqual([
       { column_name: 'member_key', column_type: 'VARCHAR' },
+      { column_name: 'in_model', column_type: 'BOOLEAN' },
       { column_name: 'consented', column_type: 'BOOLEAN' },
       { column_name: 'held_out', column_type: 'BOOLEAN' },
       { column_name: 'source_updated_at', column_type: 'TIMESTAMP' },
       { column_name: 'normalized', column_type: 'BOOLEAN' },
       { column_name: 'p_email', column_type: 'BOOLEAN' },
       { column_name: 'n_email__email', column_type: 'VARCHAR' },
-      { column_name: 'v_email__email', column_type: 'BOOLEAN' },
     ]);
   });
 

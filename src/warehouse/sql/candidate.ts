@@ -4,10 +4,24 @@
 import type { IdentifierKind, IdentifierRule } from '../../core/identifiers.js';
 import type { ConsentSignal, ModelDef } from '../../core/manifest.js';
 import { literal, type SqlDialect } from './dialect.js';
-import { NORMALIZED, normalizedColumn, presentColumn, scratch, signalColumn, sourceFingerprintColumn, validColumn } from './names.js';
+import {
+  cleanColumn,
+  heldColumn,
+  IN_MODEL,
+  joinedColumns,
+  kindsMaskColumn,
+  NORMALIZED,
+  normalizedColumn,
+  presentColumn,
+  scratch,
+  signalColumn,
+  snapshotFingerprintColumn,
+  sourceFingerprintColumn,
+} from './names.js';
 import { normalizeSql, regionLettersSql, regionLookup, usesPhone, WS } from './normalize.js';
 import { phoneStages } from './phone.js';
-import { hasBit, presentBit, sourceFingerprintSql, validBit, type SourceSync } from './source.js';
+import { memberCountColumns, type SyncSqlSpec } from './delta.js';
+import { sourceFingerprintSql, type SourceSync } from './source.js';
 import { stripTrailingTerminator } from './trailing.js';
 
 export interface NormalizedIdentifier {
@@ -43,13 +57,15 @@ const COUNTRY = '_audsync_country';
 const LETTERS = '_audsync_country_letters';
 
 /**
- * The candidate table. Columns: member_key, consented, held_out, source_updated_at, normalized; per
- * sync sfp_<index> (source.ts); per mapped kind `p_<kind>` (a value is present) and per kind and rule
- * `n_<kind>__<rule>` (normalized, NULL when invalid) with `v_<kind>__<rule>` (valid). Phones are
- * parsed once into E.164 digits with the row's region (phone.ts).
+ * The candidate table. Columns: member_key, in_model, consented, held_out, source_updated_at,
+ * normalized; per sync sfp_<index> (source.ts); per mapped kind `p_<kind>` (a value is present) and
+ * per kind and rule `n_<kind>__<rule>` (normalized, NULL when invalid). Phones are parsed once into
+ * E.164 digits with the row's region (phone.ts).
  * With options.snapshots, a row whose source fingerprints all match the snapshots (a member synced
- * before whose source row is unchanged) is carried through unnormalized: normalized FALSE, n_ NULL,
- * held_out FALSE (it was synced, so it was not held out), p_ and v_ from its snapshot's kinds_mask.
+ * before whose source row is unchanged) is carried through unnormalized: normalized FALSE, p_ and
+ * n_ NULL, held_out FALSE (it was synced, so it was not held out); its counts come from the
+ * snapshot's kinds_mask, kept per sync in kinds_mask_<index> (cleanMasksSql). Per sync also held_,
+ * clean_ and snap_fp_<index> (names.ts), and a row per snapshot member gone from the model.
  * A row is normalized when it differs somewhere, and it is consented or some snapshot holds it (a
  * removal may need its plain values, delta.ts); one neither consented nor synced never is.
  */
@@ -71,23 +87,34 @@ export function candidateSql(d: SqlDialect, model: ModelDef, identifiers: Normal
   // masks by a join on the key, which decides the rows the stages below normalize.
   const ctes = [
     `src AS ${modelSubquery(model)}`,
-    `_audsync_k AS (SELECT src.*, ${key} AS _audsync_key, ${consented} AS _audsync_consented${syncs
+    `_audsync_k AS (SELECT src.*, ${key} AS _audsync_key, TRUE AS _audsync_row, ${consented} AS _audsync_consented${syncs
       .map((s) => `, ${sourceFingerprintSql(d, model, s, options.defaultRegion, col)} AS ${q(sourceFingerprintColumn(s.index))}`)
       .join('')} FROM src)`,
   ];
   if (incremental) {
-    const clean = syncs.map((s) => `coalesce(${snap(s)}.source_fingerprint = src.${q(sourceFingerprintColumn(s.index))}, FALSE)`).join(' AND ');
-    const held = syncs.map((s) => `${snap(s)}.member_key IS NOT NULL`).join(' OR ');
-    const joins = syncs
-      .map((s) => `LEFT JOIN (SELECT member_key, source_fingerprint, kinds_mask FROM ${options.snapshots} WHERE sync_id = ${literal(d, s.syncId)}) ${snap(s)} ON ${snap(s)}.member_key = src._audsync_key`)
-      .join('\n  ');
+    // A full outer join: a snapshot's member gone from the model comes out as a row too (in_model
+    // FALSE, its key only), so this is the run's one join of the model with the snapshots and the
+    // delta finds adds, changes and removals in this table alone (delta.ts).
+    const clean = (s: SourceSync) => `coalesce(${snap(s)}.source_fingerprint = src.${q(sourceFingerprintColumn(s.index))}, FALSE)`;
+    const heldBy = (s: SourceSync) => `${snap(s)}.member_key IS NOT NULL`;
+    const keys = ['src._audsync_key'];
+    const joins = syncs.map((s) => {
+      const on = keys.length === 1 ? keys[0] : `coalesce(${keys.join(', ')})`;
+      keys.push(`${snap(s)}.member_key`);
+      return `FULL OUTER JOIN (SELECT member_key, fingerprint, source_fingerprint, kinds_mask FROM ${options.snapshots} WHERE sync_id = ${literal(d, s.syncId)}) ${snap(s)} ON ${snap(s)}.member_key = ${on}`;
+    });
+    const perSync = syncs.map(
+      (s) =>
+        `, ${snap(s)}.kinds_mask AS ${q(kindsMaskColumn(s.index))}, ${heldBy(s)} AS ${q(heldColumn(s.index))}, ${clean(s)} AS ${q(cleanColumn(s.index))}, ${snap(s)}.fingerprint AS ${q(snapshotFingerprintColumn(s.index))}`,
+    );
     ctes.push(`_audsync_m AS (
-  SELECT src.*, (NOT (${clean}) AND (src._audsync_consented OR ${held})) AS _audsync_norm${syncs.map((s) => `, ${snap(s)}.kinds_mask AS _audsync_mask_${s.index}`).join('')}
+  SELECT src.*, coalesce(${keys.join(', ')}) AS _audsync_member, coalesce(src._audsync_row, FALSE) AS _audsync_in_model,
+    (coalesce(src._audsync_row, FALSE) AND NOT (${syncs.map(clean).join(' AND ')}) AND (src._audsync_consented OR ${syncs.map(heldBy).join(' OR ')})) AS _audsync_norm${perSync.join('')}
   FROM _audsync_k src
-  ${joins}
+  ${joins.join('\n  ')}
 )`);
   } else {
-    ctes.push(`_audsync_m AS (SELECT src.*, TRUE AS _audsync_norm FROM _audsync_k src)`);
+    ctes.push(`_audsync_m AS (SELECT src.*, src._audsync_key AS _audsync_member, TRUE AS _audsync_in_model, TRUE AS _audsync_norm FROM _audsync_k src)`);
   }
   // The country identifier is read once per row; the country rules and the phone region use that
   // column. It is regionSql's answer, found by a hash join on the value's letters (regionLookup(),
@@ -112,22 +139,16 @@ export function candidateSql(d: SqlDialect, model: ModelDef, identifiers: Normal
     last = stages.output;
   }
 
-  // For a row not normalized, a kind's presence and validity under a rule come from the snapshot of
-  // the first sync that sends the kind by that rule (every sync's snapshot holds the row).
-  const maskOf = (test: (s: SourceSync) => boolean) => {
-    const s = incremental ? syncs.find(test) : undefined;
-    return s ? `c._audsync_mask_${s.index}` : undefined;
-  };
-  const inner = [
-    `src._audsync_key AS member_key`,
+  const columns = [
+    `src._audsync_member AS member_key`,
+    `src._audsync_in_model AS ${IN_MODEL}`,
     `src._audsync_consented AS consented`,
     `${incremental ? `CASE WHEN src._audsync_norm THEN ${heldOut} ELSE FALSE END` : heldOut} AS held_out`,
     `${updatedAt} AS source_updated_at`,
     `src._audsync_norm AS ${NORMALIZED}`,
     ...syncs.map((s) => `src.${q(sourceFingerprintColumn(s.index))}`),
-    ...(incremental ? syncs.map((s) => `src._audsync_mask_${s.index}`) : []),
+    ...(incremental ? syncs.flatMap((s) => [kindsMaskColumn(s.index), ...joinedColumns(s.index)].map((c) => `src.${q(c)}`)) : []),
   ];
-  const outer = ['c.member_key', 'c.consented', 'c.held_out', 'c.source_updated_at', `c.${NORMALIZED}`, ...syncs.map((s) => `c.${q(sourceFingerprintColumn(s.index))}`)];
   const kinds = new Set<string>();
   const seen = new Set<string>();
   for (const { kind, rule } of identifiers) {
@@ -135,32 +156,26 @@ export function candidateSql(d: SqlDialect, model: ModelDef, identifiers: Normal
     if (!column) continue;
     if (!kinds.has(kind)) {
       kinds.add(kind);
-      inner.push(`${gate(presentSql(d, col(column)))} AS ${q(presentColumn(kind))}`);
-      const mask = maskOf((s) => s.identifiers.some((i) => i.kind === kind));
-      outer.push(mask ? `CASE WHEN c.${NORMALIZED} THEN c.${q(presentColumn(kind))} ELSE ${hasBit(d, mask, presentBit(kind))} END AS ${q(presentColumn(kind))}` : `c.${q(presentColumn(kind))}`);
+      columns.push(`${gate(presentSql(d, col(column)))} AS ${q(presentColumn(kind))}`);
     }
     const name = normalizedColumn(kind, rule.normalizer);
     if (seen.has(name)) continue;
     seen.add(name);
     const context = { column: col(column), region: `src.${REGION}`, phoneDigits: 'src._audsync_phone', countryCode: `src.${COUNTRY}` };
-    inner.push(`${gate(normalizeSql(d, rule, context))} AS ${q(name)}`);
-    const mask = maskOf((s) => s.identifiers.some((i) => i.kind === kind && i.rule.normalizer === rule.normalizer));
-    const valid = `c.${q(name)} IS NOT NULL`;
-    outer.push(`c.${q(name)}`, `${mask ? `CASE WHEN c.${NORMALIZED} THEN ${valid} ELSE ${hasBit(d, mask, validBit(kind))} END` : valid} AS ${q(validColumn(kind, rule.normalizer))}`);
+    columns.push(`${gate(normalizeSql(d, rule, context))} AS ${q(name)}`);
   }
   for (const signal of options.signals ?? []) {
     const column = model.consentSignals?.[signal];
     if (!column) continue;
     // A boolean column, or text such as 'granted'/'denied'; anything else is unspecified (NULL).
     const v = `lower(${d.regexReplaceAll(`CAST(${col(column)} AS ${d.types.text})`, `[${WS}]+`, '')})`;
-    inner.push(
+    columns.push(
       `${gate(`CASE WHEN ${v} IN ('true', 't', 'granted', 'yes', '1') THEN 'GRANTED' WHEN ${v} IN ('false', 'f', 'denied', 'no', '0') THEN 'DENIED' END`)} AS ${q(signalColumn(signal))}`,
     );
-    outer.push(`c.${q(signalColumn(signal))}`);
   }
   return d.createTempTableAs(
     scratch.candidate(model.name),
-    `WITH ${ctes.join(',\n')}\nSELECT\n  ${outer.join(',\n  ')}\nFROM (\nSELECT\n  ${inner.join(',\n  ')}\nFROM ${last} AS src\n) c`,
+    `WITH ${ctes.join(',\n')}\nSELECT\n  ${columns.join(',\n  ')}\nFROM ${last} AS src`,
   );
 }
 
@@ -173,14 +188,28 @@ export function presentSql(d: SqlDialect, column: string): string {
   return `(${column} IS NOT NULL AND NOT ${d.regexFullMatch(`CAST(${column} AS ${d.types.text})`, `[${WS}]*`)})`;
 }
 
-/** Key checks: NULL keys and duplicates, counted in one pass, with the rows normalized this run. */
-export function keyCheckSql(d: SqlDialect, model: string): string {
+/**
+ * Key checks: NULL keys and duplicates, counted in one pass, with the rows normalized this run and
+ * each given sync's member counts (memberCountColumns, prefixed `s<index>__`): one scan of the
+ * candidate for all of them (each was a scan of 10M rows of its own; bench/).
+ */
+export function keyCheckSql(d: SqlDialect, model: string, syncs: SyncSqlSpec[] = []): string {
   const t = d.quoteIdent(scratch.candidate(model));
+  const counts = syncs.flatMap((s) => memberCountColumns(d, s, syncCountsPrefix(s.index)));
   return `SELECT count(*) AS row_count,
   sum(CASE WHEN member_key IS NULL THEN 1 ELSE 0 END) AS null_keys,
   count(DISTINCT member_key) AS distinct_keys,
-  sum(CASE WHEN ${NORMALIZED} THEN 1 ELSE 0 END) AS normalized_rows
-FROM ${t}`;
+  sum(CASE WHEN ${NORMALIZED} THEN 1 ELSE 0 END) AS normalized_rows${counts.map((c) => `,\n  ${c}`).join('')}
+FROM ${t} WHERE ${IN_MODEL}`;
+}
+
+/** The prefix of a sync's member counts in keyCheckSql's row. */
+export const syncCountsPrefix = (index: number) => `s${index}__`;
+
+/** One sync's member counts out of keyCheckSql's row, named as memberCountsSql names them. */
+export function syncCountsOf(row: Record<string, unknown>, index: number): Record<string, number> {
+  const prefix = syncCountsPrefix(index);
+  return Object.fromEntries(Object.entries(row).flatMap(([k, v]) => (k.startsWith(prefix) ? [[k.slice(prefix.length), Number(v ?? 0)]] : [])));
 }
 
 export function duplicateKeysSql(d: SqlDialect, model: string): string {

@@ -11,7 +11,19 @@ import type { AddressRule, IdentifierKind, IdentifierRule } from '../../core/ide
 import type { ConsentSignal, SyncMode } from '../../core/manifest.js';
 import { addressLayout, joinParts, partOfKey, snapshotReference, type AddressPart } from './address.js';
 import { literal, type SqlDialect } from './dialect.js';
-import { normalizedColumn, presentColumn, scratch, signalColumn, snapshotColumn, sourceFingerprintColumn, validColumn } from './names.js';
+import {
+  cleanColumn,
+  heldColumn,
+  IN_MODEL,
+  NORMALIZED,
+  normalizedColumn,
+  presentColumn,
+  scratch,
+  signalColumn,
+  snapshotColumn,
+  snapshotFingerprintColumn,
+  sourceFingerprintColumn,
+} from './names.js';
 import { encodeSql, storedSql } from './normalize.js';
 import { kindsMaskSql } from './source.js';
 
@@ -39,6 +51,12 @@ export interface SyncSqlSpec {
    * candidate leaves NULL for such members), and the commit keeps fingerprints and kinds_mask.
    */
   sourceFingerprint?: boolean;
+  /**
+   * The candidate was built joined with this sync's snapshot (an incremental candidate: held_,
+   * clean_, snap_fp_<index>, and rows for members gone from the model): the delta finds what
+   * changed in it alone, without joining the snapshot again.
+   */
+  snapshotJoined?: boolean;
   /**
    * max_attempts: after this many failed attempts with the same data a member change is
    * dead-lettered (commit.ts) and left out of later deltas' parts and results. Undefined: no limit.
@@ -81,27 +99,32 @@ function snapshotCte(d: SqlDialect, spec: SyncSqlSpec, snapshots: string): strin
 }
 
 /** Members eligible for this sync: consented, not held out, with at least one valid match identifier. */
+/** The fingerprint of a candidate row's normalized values (and consent signals) for the sync. */
+function fingerprintSql(d: SqlDialect, spec: SyncSqlSpec): string {
+  const n = (kind: IdentifierKind, rule: IdentifierRule) => d.quoteIdent(normalizedColumn(kind, rule.normalizer));
+  return d.hash64([
+    ...spec.identifiers.flatMap((i) => [literal(d, `${i.kind}:${i.rule.normalizer}:${i.rule.encoding}`), n(i.kind, i.rule)]),
+    ...(spec.signals ?? []).flatMap((sig) => [literal(d, `consent:${sig}`), d.quoteIdent(signalColumn(sig))]),
+  ]);
+}
+
 function eligibleCte(d: SqlDialect, spec: SyncSqlSpec, name = 'cand'): string {
   const n = (kind: IdentifierKind, rule: IdentifierRule) => d.quoteIdent(normalizedColumn(kind, rule.normalizer));
   const values = spec.identifiers.map((i) => `${n(i.kind, i.rule)} AS n_${i.kind}`);
   // The rule is part of the fingerprint, so changing how a kind is normalized or encoded re-sends it.
   // A change of consent is a change: the member is sent again with its new signals.
   const signals = (spec.signals ?? []).map((sig) => `${d.quoteIdent(signalColumn(sig))} AS sig_${sig}`);
-  const fingerprintParts = [
-    ...spec.identifiers.flatMap((i) => [literal(d, `${i.kind}:${i.rule.normalizer}:${i.rule.encoding}`), n(i.kind, i.rule)]),
-    ...(spec.signals ?? []).flatMap((sig) => [literal(d, `consent:${sig}`), d.quoteIdent(signalColumn(sig))]),
-  ];
   const source = spec.sourceFingerprint ? `${d.quoteIdent(sourceFingerprintColumn(spec.index))} AS sfp, ${kindsMaskOf(d, spec)} AS kinds_mask` : `CAST(NULL AS ${d.types.bigint}) AS sfp, CAST(NULL AS ${d.types.bigint}) AS kinds_mask`;
   return `${name} AS (
-  SELECT member_key, source_updated_at, ${[...values, ...signals].join(', ')}, ${d.hash64(fingerprintParts)} AS fingerprint, ${source}
+  SELECT member_key, source_updated_at, ${[...values, ...signals].join(', ')}, ${fingerprintSql(d, spec)} AS fingerprint, ${source}
   FROM ${d.quoteIdent(scratch.candidate(spec.model))}
   WHERE ${eligibleSql(d, spec)}
 )`;
 }
 
-/** A candidate row's validity for a kind under the sync's rule: the candidate's v_ column. */
+/** A candidate row's kind is valid under the sync's rule (SQL boolean; FALSE on rows not normalized). */
 const validOf = (d: SqlDialect, i: { kind: IdentifierKind; rule: IdentifierRule }, alias?: string) =>
-  `${alias ? `${alias}.` : ''}${d.quoteIdent(validColumn(i.kind, i.rule.normalizer))}`;
+  `${alias ? `${alias}.` : ''}${d.quoteIdent(normalizedColumn(i.kind, i.rule.normalizer))} IS NOT NULL`;
 
 /** Some match identifier of the sync is valid (SQL boolean over candidate columns). */
 function anyValidSql(d: SqlDialect, spec: SyncSqlSpec, alias?: string): string {
@@ -112,7 +135,7 @@ function anyValidSql(d: SqlDialect, spec: SyncSqlSpec, alias?: string): string {
 /** A candidate row the sync sends: consented, not held out, keyed, with a valid match identifier. */
 export function eligibleSql(d: SqlDialect, spec: SyncSqlSpec, alias?: string): string {
   const a = alias ? `${alias}.` : '';
-  return `${a}consented AND NOT ${a}held_out AND ${a}member_key IS NOT NULL AND ${anyValidSql(d, spec, alias)}`;
+  return `${a}${IN_MODEL} AND ${a}consented AND NOT ${a}held_out AND ${a}member_key IS NOT NULL AND ${anyValidSql(d, spec, alias)}`;
 }
 
 /** The kinds_mask (source.ts) of a candidate row for this sync's kinds. */
@@ -121,24 +144,64 @@ export function kindsMaskOf(d: SqlDialect, spec: SyncSqlSpec, alias?: string): s
   return kindsMaskSql(spec.identifiers, (k) => `${a}${d.quoteIdent(presentColumn(k))}`, (k) => validOf(d, spec.identifiers.find((i) => i.kind === k)!, alias));
 }
 
-/** Counts for plan and run: eligible members and members excluded as invalid (no valid match identifier). */
-export function memberCountsSql(d: SqlDialect, spec: SyncSqlSpec): string {
+/**
+ * The aggregates of memberCountsSql, each named `<prefix><count>`, so they can share a scan with
+ * the key checks (candidate.ts). Identifier counts read normalized rows only: an incremental
+ * candidate's others are members whose counts are in their snapshot's kinds_mask (cleanCounts in
+ * source.ts adds them), and rows neither consented nor synced, which only no_consent counts.
+ */
+export function memberCountColumns(d: SqlDialect, spec: SyncSqlSpec, prefix = ''): string[] {
   const valid = anyValidSql(d, spec);
-  const eligible = 'consented AND NOT held_out';
+  const keyed = `${IN_MODEL} AND member_key IS NOT NULL`;
+  const eligible = `${keyed} AND ${NORMALIZED} AND consented AND NOT held_out`;
   const perKind = spec.identifiers.flatMap((i) => {
     const p = d.quoteIdent(presentColumn(i.kind));
     return [
-      `sum(CASE WHEN ${eligible} AND ${p} THEN 1 ELSE 0 END) AS present_${i.kind}`,
-      `sum(CASE WHEN ${eligible} AND ${p} AND NOT ${validOf(d, i)} THEN 1 ELSE 0 END) AS invalid_${i.kind}`,
+      `sum(CASE WHEN ${eligible} AND ${p} THEN 1 ELSE 0 END) AS ${prefix}present_${i.kind}`,
+      `sum(CASE WHEN ${eligible} AND ${p} AND NOT ${validOf(d, i)} THEN 1 ELSE 0 END) AS ${prefix}invalid_${i.kind}`,
     ];
   });
+  return [
+    ...perKind,
+    `sum(CASE WHEN ${keyed} AND NOT consented THEN 1 ELSE 0 END) AS ${prefix}no_consent`,
+    `sum(CASE WHEN ${keyed} AND consented AND held_out THEN 1 ELSE 0 END) AS ${prefix}held_out`,
+    `sum(CASE WHEN ${eligible} AND NOT ${valid} THEN 1 ELSE 0 END) AS ${prefix}invalid`,
+    `sum(CASE WHEN ${eligible} AND ${valid} THEN 1 ELSE 0 END) AS ${prefix}members`,
+  ];
+}
+
+/**
+ * Counts for plan and run: eligible members and members excluded as invalid (no valid match
+ * identifier). Exact on a whole candidate; on an incremental one the runner adds the unnormalized
+ * members from their kinds_mask (cleanCounts, source.ts).
+ */
+export function memberCountsSql(d: SqlDialect, spec: SyncSqlSpec): string {
   return `SELECT
-  ${perKind.map((c) => `${c},`).join('\n  ')}
-  sum(CASE WHEN NOT consented THEN 1 ELSE 0 END) AS no_consent,
-  sum(CASE WHEN consented AND held_out THEN 1 ELSE 0 END) AS held_out,
-  sum(CASE WHEN consented AND NOT held_out AND NOT ${valid} THEN 1 ELSE 0 END) AS invalid,
-  sum(CASE WHEN consented AND NOT held_out AND ${valid} THEN 1 ELSE 0 END) AS members
-FROM ${d.quoteIdent(scratch.candidate(spec.model))} WHERE member_key IS NOT NULL`;
+  ${memberCountColumns(d, spec).join(',\n  ')}
+FROM ${d.quoteIdent(scratch.candidate(spec.model))}`;
+}
+
+/** The candidate was joined with this sync's snapshot and nothing makes the sync send everyone. */
+const joined = (spec: SyncSqlSpec) => Boolean(spec.snapshotJoined) && !spec.freshStart && !spec.resendAll;
+
+/**
+ * What changed, read from an incremental candidate alone (candidate.ts joined it with the snapshot):
+ * members whose source fingerprint matches the snapshot's (clean) are skipped unread; of the rest, an
+ * eligible member the snapshot lacks is added, one whose normalized values differ changed, and one
+ * the snapshot holds that is no longer eligible (or gone from the model) removed, in mirror mode.
+ */
+function changedInCandidate(d: SqlDialect, spec: SyncSqlSpec): string {
+  const q = d.quoteIdent;
+  const removal = spec.mode === 'mirror' ? ' OR (held AND NOT eligible)' : '';
+  return `changed AS (
+  SELECT member_key, CASE WHEN eligible THEN fingerprint END AS fingerprint FROM (
+    SELECT member_key, coalesce(${eligibleSql(d, spec)}, FALSE) AS eligible, ${fingerprintSql(d, spec)} AS fingerprint,
+      ${q(heldColumn(spec.index))} AS held, ${q(snapshotFingerprintColumn(spec.index))} AS snap_fp
+    FROM ${q(scratch.candidate(spec.model))}
+    WHERE member_key IS NOT NULL AND NOT ${q(cleanColumn(spec.index))}
+  ) x
+  WHERE (eligible AND (NOT held OR fingerprint <> snap_fp))${removal}
+)`;
 }
 
 /**
@@ -176,6 +239,15 @@ export function deltaSql(d: SqlDialect, spec: SyncSqlSpec, snapshots: string, re
   // gigabytes of hashes at 10M members (bench/). Each CTE is read once, so none is materialized whole.
   // An unchanged source row is an unchanged member: its normalized values were not even computed.
   const differs = spec.sourceFingerprint ? `(NOT coalesce(c.sfp = s.source_fingerprint, FALSE) AND c.fingerprint <> s.fingerprint)` : 'c.fingerprint <> s.fingerprint';
+  const changedCtes = joined(spec)
+    ? changedInCandidate(d, spec)
+    : `${eligibleCte(d, spec, 'cand_keys')},
+snap_keys AS (SELECT member_key, fingerprint${spec.sourceFingerprint ? ', source_fingerprint' : ''} FROM ${snapshots} WHERE ${spec.freshStart ? 'FALSE' : `sync_id = ${literal(d, spec.syncId)}`}),
+changed AS (
+  SELECT coalesce(c.member_key, s.member_key) AS member_key, c.fingerprint
+  FROM cand_keys c FULL OUTER JOIN snap_keys s ON s.member_key = c.member_key
+  WHERE (s.member_key IS NULL OR ${mirror ? 'c.member_key IS NULL OR ' : ''}${differs}${spec.resendAll ? ' OR TRUE' : ''})${mirror ? '' : '\n    AND c.member_key IS NOT NULL'}
+)`;
   const parts = addressParts(spec);
   const members = `SELECT k.member_key,
   CASE WHEN s.member_key IS NULL THEN 'add' WHEN c.member_key IS NULL THEN 'remove' ELSE 'change' END AS op,
@@ -200,13 +272,7 @@ ${members}
     scratch.delta(spec.index),
     `WITH ${snapshotCte(d, spec, snapshots)},
 ${eligibleCte(d, spec)}${deadCte},
-${eligibleCte(d, spec, 'cand_keys')},
-snap_keys AS (SELECT member_key, fingerprint${spec.sourceFingerprint ? ', source_fingerprint' : ''} FROM ${snapshots} WHERE ${spec.freshStart ? 'FALSE' : `sync_id = ${literal(d, spec.syncId)}`}),
-changed AS (
-  SELECT coalesce(c.member_key, s.member_key) AS member_key, c.fingerprint
-  FROM cand_keys c FULL OUTER JOIN snap_keys s ON s.member_key = c.member_key
-  WHERE (s.member_key IS NULL OR ${mirror ? 'c.member_key IS NULL OR ' : ''}${differs}${spec.resendAll ? ' OR TRUE' : ''})${mirror ? '' : '\n    AND c.member_key IS NOT NULL'}
-)
+${changedCtes}
 ${select}`,
   );
 }

@@ -67,5 +67,14 @@ export const normalizedColumn = (kind: IdentifierKind, normalizer: string) => `n
 export const sourceFingerprintColumn = (index: number) => `sfp_${index}`;
 /** Candidate column: TRUE when the row's identifiers were normalized this run (normalized columns set). */
 export const NORMALIZED = 'normalized';
-/** Candidate column: the kind's value is valid under the rule (read from kinds_mask when not normalized). */
-export const validColumn = (kind: IdentifierKind, normalizer: string) => `v_${kind}__${normalizer}`;
+/** Candidate column: the row is one of the model's (FALSE: a snapshot's member gone from it). */
+export const IN_MODEL = 'in_model';
+/** Candidate columns of an incremental candidate, per sync (candidate.ts): the sync's snapshot holds the member, */
+export const heldColumn = (index: number) => `held_${index}`;
+/** its source fingerprint equals the row's (the member is unchanged for the sync), */
+export const cleanColumn = (index: number) => `clean_${index}`;
+/** and its fingerprint of normalized values (compared when the source changed). */
+export const snapshotFingerprintColumn = (index: number) => `snap_fp_${index}`;
+export const joinedColumns = (index: number) => [heldColumn(index), cleanColumn(index), snapshotFingerprintColumn(index)];
+/** Candidate column of an incremental candidate: the sync's snapshot's kinds_mask (source.ts). */
+export const kindsMaskColumn = (index: number) => `kinds_mask_${index}`;

@@ -11,6 +11,7 @@ import { IDENTIFIER_KINDS, type IdentifierKind, type IdentifierRule } from '../.
 import type { ConsentSignal, ModelDef } from '../../core/manifest.js';
 import { AUDSYNC_VERSION } from '../../core/version.js';
 import { literal, type SqlDialect } from './dialect.js';
+import { IN_MODEL, kindsMaskColumn, NORMALIZED, scratch } from './names.js';
 
 /** A sync whose snapshot the candidate is compared with. */
 export interface SourceSync {
@@ -57,7 +58,37 @@ export function kindsMaskSql(identifiers: { kind: IdentifierKind }[], present: (
 }
 
 /**
- * Whether a kinds_mask has a bit (SQL boolean). By arithmetic, which every engine spells alike
- * (Snowflake has no & operator, and the SQL parsers the golden test checks with know none).
+ * Members not normalized this run, grouped by their snapshots' kinds_mask (kinds_mask_<index> per
+ * sync): a few dozen rows, from which cleanCounts adds what memberCountColumns leaves out (delta.ts).
+ * Such a row is in the model and consented: it matched every selected sync's snapshot.
  */
-export const hasBit = (d: SqlDialect, mask: string, bit: number) => `(${d.mod(`CAST(floor(${mask} / ${bit}) AS ${d.types.bigint})`, '2')} = 1)`;
+export function cleanMasksSql(d: SqlDialect, model: string, indexes: number[]): string {
+  const masks = indexes.map((i) => d.quoteIdent(kindsMaskColumn(i)));
+  if (masks.length === 0) return `SELECT 0 AS n WHERE FALSE`;
+  return `SELECT ${masks.join(', ')}, count(*) AS n FROM ${d.quoteIdent(scratch.candidate(model))}
+WHERE ${IN_MODEL} AND NOT ${NORMALIZED} AND consented AND member_key IS NOT NULL
+GROUP BY ${masks.join(', ')}`;
+}
+
+/**
+ * A sync's member counts (memberCountsSql's names) with its unnormalized members added from
+ * cleanMasksSql's groups: each is a member (it was synced, so it is eligible and valid), and its
+ * kinds present and invalid are as its snapshot row says.
+ */
+export function cleanCounts(counts: Record<string, number>, sync: SourceSync, groups: Record<string, unknown>[]): Record<string, number> {
+  const out = { ...counts };
+  const add = (name: string, n: number) => (out[name] = (out[name] ?? 0) + n);
+  for (const group of groups) {
+    const n = Number(group.n ?? 0);
+    const mask = Number(group[kindsMaskColumn(sync.index)] ?? 0);
+    add('members', n);
+    for (const { kind } of sync.identifiers) {
+      if (!has(mask, presentBit(kind))) continue;
+      add(`present_${kind}`, n);
+      if (!has(mask, validBit(kind))) add(`invalid_${kind}`, n);
+    }
+  }
+  return out;
+}
+
+const has = (mask: number, bit: number) => Math.floor(mask / bit) % 2 === 1;

@@ -4,12 +4,13 @@ SELECT customer_id, email, phone, first_name, last_name, postal_code, country_co
 FROM crm.customers
 WHERE last_order_at >= '2026-01-01'
 ),
-_audsync_k AS (SELECT src.*, CAST(src.`customer_id` AS STRING) AS _audsync_key, (src.`consent` IS TRUE) AS _audsync_consented, FARM_FINGERPRINT(CONCAT(IFNULL('audsync 0.1.0|region US|holdout spring-2026:10|email:match:email:sha256,phone:match:phone_digits:sha256,first_name:attribute:name:sha256,last_name:attribute:name:sha256,zip:attribute:zip:sha256,country:attribute:country_lower:sha256,maid:match:maid:plain,external_id:match:trimmed:plain|signals ', '\u001e'), '\u001f', IFNULL(CAST(src.`email` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`phone` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`first_name` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`last_name` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`postal_code` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`country_code` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`mobile_ad_id` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`customer_id` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`consent` AS STRING), '\u001e'))) AS `sfp_0`, FARM_FINGERPRINT(CONCAT(IFNULL('audsync 0.1.0|region US|holdout spring-2026:10|email:match:email_google:sha256,phone:match:phone_e164:sha256,first_name:attribute:name_google:sha256,last_name:attribute:name_google:sha256,zip:attribute:postal_code:plain,country:attribute:country_upper:plain|signals ', '\u001e'), '\u001f', IFNULL(CAST(src.`email` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`phone` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`first_name` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`last_name` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`postal_code` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`country_code` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`consent` AS STRING), '\u001e'))) AS `sfp_1` FROM src),
+_audsync_k AS (SELECT src.*, CAST(src.`customer_id` AS STRING) AS _audsync_key, TRUE AS _audsync_row, (src.`consent` IS TRUE) AS _audsync_consented, FARM_FINGERPRINT(CONCAT(IFNULL('audsync 0.1.0|region US|holdout spring-2026:10|email:match:email:sha256,phone:match:phone_digits:sha256,first_name:attribute:name:sha256,last_name:attribute:name:sha256,zip:attribute:zip:sha256,country:attribute:country_lower:sha256,maid:match:maid:plain,external_id:match:trimmed:plain|signals ', '\u001e'), '\u001f', IFNULL(CAST(src.`email` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`phone` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`first_name` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`last_name` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`postal_code` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`country_code` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`mobile_ad_id` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`customer_id` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`consent` AS STRING), '\u001e'))) AS `sfp_0`, FARM_FINGERPRINT(CONCAT(IFNULL('audsync 0.1.0|region US|holdout spring-2026:10|email:match:email_google:sha256,phone:match:phone_e164:sha256,first_name:attribute:name_google:sha256,last_name:attribute:name_google:sha256,zip:attribute:postal_code:plain,country:attribute:country_upper:plain|signals ', '\u001e'), '\u001f', IFNULL(CAST(src.`email` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`phone` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`first_name` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`last_name` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`postal_code` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`country_code` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`consent` AS STRING), '\u001e'))) AS `sfp_1` FROM src),
 _audsync_m AS (
-  SELECT src.*, (NOT (coalesce(_audsync_snap_0.source_fingerprint = src.`sfp_0`, FALSE) AND coalesce(_audsync_snap_1.source_fingerprint = src.`sfp_1`, FALSE)) AND (src._audsync_consented OR _audsync_snap_0.member_key IS NOT NULL OR _audsync_snap_1.member_key IS NOT NULL)) AS _audsync_norm, _audsync_snap_0.kinds_mask AS _audsync_mask_0, _audsync_snap_1.kinds_mask AS _audsync_mask_1
+  SELECT src.*, coalesce(src._audsync_key, _audsync_snap_0.member_key, _audsync_snap_1.member_key) AS _audsync_member, coalesce(src._audsync_row, FALSE) AS _audsync_in_model,
+    (coalesce(src._audsync_row, FALSE) AND NOT (coalesce(_audsync_snap_0.source_fingerprint = src.`sfp_0`, FALSE) AND coalesce(_audsync_snap_1.source_fingerprint = src.`sfp_1`, FALSE)) AND (src._audsync_consented OR _audsync_snap_0.member_key IS NOT NULL OR _audsync_snap_1.member_key IS NOT NULL)) AS _audsync_norm, _audsync_snap_0.kinds_mask AS `kinds_mask_0`, _audsync_snap_0.member_key IS NOT NULL AS `held_0`, coalesce(_audsync_snap_0.source_fingerprint = src.`sfp_0`, FALSE) AS `clean_0`, _audsync_snap_0.fingerprint AS `snap_fp_0`, _audsync_snap_1.kinds_mask AS `kinds_mask_1`, _audsync_snap_1.member_key IS NOT NULL AS `held_1`, coalesce(_audsync_snap_1.source_fingerprint = src.`sfp_1`, FALSE) AS `clean_1`, _audsync_snap_1.fingerprint AS `snap_fp_1`
   FROM _audsync_k src
-  LEFT JOIN (SELECT member_key, source_fingerprint, kinds_mask FROM `acme-dwh`.`audsync`.audsync_snapshots WHERE sync_id = 'buyers__meta') _audsync_snap_0 ON _audsync_snap_0.member_key = src._audsync_key
-  LEFT JOIN (SELECT member_key, source_fingerprint, kinds_mask FROM `acme-dwh`.`audsync`.audsync_snapshots WHERE sync_id = 'buyers__google') _audsync_snap_1 ON _audsync_snap_1.member_key = src._audsync_key
+  FULL OUTER JOIN (SELECT member_key, fingerprint, source_fingerprint, kinds_mask FROM `acme-dwh`.`audsync`.audsync_snapshots WHERE sync_id = 'buyers__meta') _audsync_snap_0 ON _audsync_snap_0.member_key = src._audsync_key
+  FULL OUTER JOIN (SELECT member_key, fingerprint, source_fingerprint, kinds_mask FROM `acme-dwh`.`audsync`.audsync_snapshots WHERE sync_id = 'buyers__google') _audsync_snap_1 ON _audsync_snap_1.member_key = coalesce(src._audsync_key, _audsync_snap_0.member_key)
 ),
 _audsync_regions AS (SELECT * FROM UNNEST([STRUCT('afghanistan' AS `letters`, 'AF' AS `code`),
   STRUCT('\u00e5landislands' AS `letters`, 'AX' AS `code`),
@@ -1023,60 +1024,22 @@ _audsync_ph5 AS (
   FROM _audsync_ph4 p
 )
 SELECT
-  c.member_key,
-  c.consented,
-  c.held_out,
-  c.source_updated_at,
-  c.normalized,
-  c.`sfp_0`,
-  c.`sfp_1`,
-  CASE WHEN c.normalized THEN c.`p_email` ELSE (MOD(CAST(floor(c._audsync_mask_0 / 1) AS INT64), 2) = 1) END AS `p_email`,
-  c.`n_email__email`,
-  CASE WHEN c.normalized THEN c.`n_email__email` IS NOT NULL ELSE (MOD(CAST(floor(c._audsync_mask_0 / 65536) AS INT64), 2) = 1) END AS `v_email__email`,
-  CASE WHEN c.normalized THEN c.`p_phone` ELSE (MOD(CAST(floor(c._audsync_mask_0 / 2) AS INT64), 2) = 1) END AS `p_phone`,
-  c.`n_phone__phone_digits`,
-  CASE WHEN c.normalized THEN c.`n_phone__phone_digits` IS NOT NULL ELSE (MOD(CAST(floor(c._audsync_mask_0 / 131072) AS INT64), 2) = 1) END AS `v_phone__phone_digits`,
-  CASE WHEN c.normalized THEN c.`p_first_name` ELSE (MOD(CAST(floor(c._audsync_mask_0 / 4) AS INT64), 2) = 1) END AS `p_first_name`,
-  c.`n_first_name__name`,
-  CASE WHEN c.normalized THEN c.`n_first_name__name` IS NOT NULL ELSE (MOD(CAST(floor(c._audsync_mask_0 / 262144) AS INT64), 2) = 1) END AS `v_first_name__name`,
-  CASE WHEN c.normalized THEN c.`p_last_name` ELSE (MOD(CAST(floor(c._audsync_mask_0 / 8) AS INT64), 2) = 1) END AS `p_last_name`,
-  c.`n_last_name__name`,
-  CASE WHEN c.normalized THEN c.`n_last_name__name` IS NOT NULL ELSE (MOD(CAST(floor(c._audsync_mask_0 / 524288) AS INT64), 2) = 1) END AS `v_last_name__name`,
-  CASE WHEN c.normalized THEN c.`p_zip` ELSE (MOD(CAST(floor(c._audsync_mask_0 / 16) AS INT64), 2) = 1) END AS `p_zip`,
-  c.`n_zip__zip`,
-  CASE WHEN c.normalized THEN c.`n_zip__zip` IS NOT NULL ELSE (MOD(CAST(floor(c._audsync_mask_0 / 1048576) AS INT64), 2) = 1) END AS `v_zip__zip`,
-  CASE WHEN c.normalized THEN c.`p_country` ELSE (MOD(CAST(floor(c._audsync_mask_0 / 128) AS INT64), 2) = 1) END AS `p_country`,
-  c.`n_country__country_lower`,
-  CASE WHEN c.normalized THEN c.`n_country__country_lower` IS NOT NULL ELSE (MOD(CAST(floor(c._audsync_mask_0 / 8388608) AS INT64), 2) = 1) END AS `v_country__country_lower`,
-  CASE WHEN c.normalized THEN c.`p_maid` ELSE (MOD(CAST(floor(c._audsync_mask_0 / 256) AS INT64), 2) = 1) END AS `p_maid`,
-  c.`n_maid__maid`,
-  CASE WHEN c.normalized THEN c.`n_maid__maid` IS NOT NULL ELSE (MOD(CAST(floor(c._audsync_mask_0 / 16777216) AS INT64), 2) = 1) END AS `v_maid__maid`,
-  CASE WHEN c.normalized THEN c.`p_external_id` ELSE (MOD(CAST(floor(c._audsync_mask_0 / 512) AS INT64), 2) = 1) END AS `p_external_id`,
-  c.`n_external_id__trimmed`,
-  CASE WHEN c.normalized THEN c.`n_external_id__trimmed` IS NOT NULL ELSE (MOD(CAST(floor(c._audsync_mask_0 / 33554432) AS INT64), 2) = 1) END AS `v_external_id__trimmed`,
-  c.`n_email__email_google`,
-  CASE WHEN c.normalized THEN c.`n_email__email_google` IS NOT NULL ELSE (MOD(CAST(floor(c._audsync_mask_1 / 65536) AS INT64), 2) = 1) END AS `v_email__email_google`,
-  c.`n_phone__phone_e164`,
-  CASE WHEN c.normalized THEN c.`n_phone__phone_e164` IS NOT NULL ELSE (MOD(CAST(floor(c._audsync_mask_1 / 131072) AS INT64), 2) = 1) END AS `v_phone__phone_e164`,
-  c.`n_first_name__name_google`,
-  CASE WHEN c.normalized THEN c.`n_first_name__name_google` IS NOT NULL ELSE (MOD(CAST(floor(c._audsync_mask_1 / 262144) AS INT64), 2) = 1) END AS `v_first_name__name_google`,
-  c.`n_last_name__name_google`,
-  CASE WHEN c.normalized THEN c.`n_last_name__name_google` IS NOT NULL ELSE (MOD(CAST(floor(c._audsync_mask_1 / 524288) AS INT64), 2) = 1) END AS `v_last_name__name_google`,
-  c.`n_zip__postal_code`,
-  CASE WHEN c.normalized THEN c.`n_zip__postal_code` IS NOT NULL ELSE (MOD(CAST(floor(c._audsync_mask_1 / 1048576) AS INT64), 2) = 1) END AS `v_zip__postal_code`,
-  c.`n_country__country_upper`,
-  CASE WHEN c.normalized THEN c.`n_country__country_upper` IS NOT NULL ELSE (MOD(CAST(floor(c._audsync_mask_1 / 8388608) AS INT64), 2) = 1) END AS `v_country__country_upper`
-FROM (
-SELECT
-  src._audsync_key AS member_key,
+  src._audsync_member AS member_key,
+  src._audsync_in_model AS in_model,
   src._audsync_consented AS consented,
   CASE WHEN src._audsync_norm THEN (MOD(CAST(CONCAT('0x', SUBSTR(TO_HEX(SHA256('spring-2026:' || src._audsync_key)), 1, 8)) AS INT64), 10000) < 1000) ELSE FALSE END AS held_out,
   CAST(src.`updated_at` AS TIMESTAMP) AS source_updated_at,
   src._audsync_norm AS normalized,
   src.`sfp_0`,
   src.`sfp_1`,
-  src._audsync_mask_0,
-  src._audsync_mask_1,
+  src.`kinds_mask_0`,
+  src.`held_0`,
+  src.`clean_0`,
+  src.`snap_fp_0`,
+  src.`kinds_mask_1`,
+  src.`held_1`,
+  src.`clean_1`,
+  src.`snap_fp_1`,
   CASE WHEN src._audsync_norm THEN (src.`email` IS NOT NULL AND NOT REGEXP_CONTAINS(CAST(src.`email` AS STRING), '^(?:[\\s\u000b\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]*)$')) END AS `p_email`,
   CASE WHEN src._audsync_norm THEN CASE WHEN length(CAST(src.`email` AS STRING)) >= 64 AND REGEXP_CONTAINS(lower(REGEXP_REPLACE(CAST(src.`email` AS STRING), '^[\\s\u000b\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+|[\\s\u000b\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+$', '')), '^(?:[0-9a-f]{64})$') THEN lower(REGEXP_REPLACE(CAST(src.`email` AS STRING), '^[\\s\u000b\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+|[\\s\u000b\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+$', '')) ELSE CASE WHEN REGEXP_CONTAINS(lower(REGEXP_REPLACE(REGEXP_REPLACE(CAST(src.`email` AS STRING), '[\\s\u000b\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+', ''), '^[.]+|[.]+$', '')), '^(?:[0-9a-f]{64})$') OR REGEXP_CONTAINS(lower(REGEXP_REPLACE(REGEXP_REPLACE(CAST(src.`email` AS STRING), '[\\s\u000b\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+', ''), '^[.]+|[.]+$', '')), '^(?:[^@]+@[^@]+\\.[^@]+)$') THEN lower(REGEXP_REPLACE(REGEXP_REPLACE(CAST(src.`email` AS STRING), '[\\s\u000b\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+', ''), '^[.]+|[.]+$', '')) END END END AS `n_email__email`,
   CASE WHEN src._audsync_norm THEN (src.`phone` IS NOT NULL AND NOT REGEXP_CONTAINS(CAST(src.`phone` AS STRING), '^(?:[\\s\u000b\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]*)$')) END AS `p_phone`,
@@ -1101,5 +1064,4 @@ SELECT
   CASE WHEN src._audsync_norm THEN NULLIF(CASE WHEN src._audsync_region = 'US' THEN CASE WHEN REGEXP_CONTAINS(REGEXP_REPLACE(CAST(src.`postal_code` AS STRING), '[\\s\u000b\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+', ''), '^(?:[0-9]{5}(-?[0-9]{4})?)$') THEN substr(REGEXP_REPLACE(CAST(src.`postal_code` AS STRING), '[\\s\u000b\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+', ''), 1, 5)
       WHEN REGEXP_CONTAINS(REGEXP_REPLACE(CAST(src.`postal_code` AS STRING), '[\\s\u000b\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+', ''), '^(?:[0-9]{3,4})$') THEN LPAD(REGEXP_REPLACE(CAST(src.`postal_code` AS STRING), '[\\s\u000b\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+', ''), 5, '0') END ELSE upper(REGEXP_REPLACE(REGEXP_REPLACE(CAST(src.`postal_code` AS STRING), '[\\s\u000b\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+', ' '), '^[\\s\u000b\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+|[\\s\u000b\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+$', '')) END, '') END AS `n_zip__postal_code`,
   CASE WHEN src._audsync_norm THEN src._audsync_country END AS `n_country__country_upper`
-FROM _audsync_ph5 AS src
-) c;
+FROM _audsync_ph5 AS src;

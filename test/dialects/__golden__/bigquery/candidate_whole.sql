@@ -4,8 +4,8 @@ SELECT customer_id, email, phone, first_name, last_name, postal_code, country_co
 FROM crm.customers
 WHERE last_order_at >= '2026-01-01'
 ),
-_audsync_k AS (SELECT src.*, CAST(src.`customer_id` AS STRING) AS _audsync_key, (src.`consent` IS TRUE) AS _audsync_consented, FARM_FINGERPRINT(CONCAT(IFNULL('audsync 0.1.0|region US|holdout spring-2026:10|email:match:email:sha256,phone:match:phone_digits:sha256,first_name:attribute:name:sha256,last_name:attribute:name:sha256,zip:attribute:zip:sha256,country:attribute:country_lower:sha256,maid:match:maid:plain,external_id:match:trimmed:plain|signals ', '\u001e'), '\u001f', IFNULL(CAST(src.`email` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`phone` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`first_name` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`last_name` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`postal_code` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`country_code` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`mobile_ad_id` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`customer_id` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`consent` AS STRING), '\u001e'))) AS `sfp_0`, FARM_FINGERPRINT(CONCAT(IFNULL('audsync 0.1.0|region US|holdout spring-2026:10|email:match:email_google:sha256,phone:match:phone_e164:sha256,first_name:attribute:name_google:sha256,last_name:attribute:name_google:sha256,zip:attribute:postal_code:plain,country:attribute:country_upper:plain|signals ', '\u001e'), '\u001f', IFNULL(CAST(src.`email` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`phone` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`first_name` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`last_name` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`postal_code` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`country_code` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`consent` AS STRING), '\u001e'))) AS `sfp_1` FROM src),
-_audsync_m AS (SELECT src.*, TRUE AS _audsync_norm FROM _audsync_k src),
+_audsync_k AS (SELECT src.*, CAST(src.`customer_id` AS STRING) AS _audsync_key, TRUE AS _audsync_row, (src.`consent` IS TRUE) AS _audsync_consented, FARM_FINGERPRINT(CONCAT(IFNULL('audsync 0.1.0|region US|holdout spring-2026:10|email:match:email:sha256,phone:match:phone_digits:sha256,first_name:attribute:name:sha256,last_name:attribute:name:sha256,zip:attribute:zip:sha256,country:attribute:country_lower:sha256,maid:match:maid:plain,external_id:match:trimmed:plain|signals ', '\u001e'), '\u001f', IFNULL(CAST(src.`email` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`phone` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`first_name` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`last_name` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`postal_code` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`country_code` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`mobile_ad_id` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`customer_id` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`consent` AS STRING), '\u001e'))) AS `sfp_0`, FARM_FINGERPRINT(CONCAT(IFNULL('audsync 0.1.0|region US|holdout spring-2026:10|email:match:email_google:sha256,phone:match:phone_e164:sha256,first_name:attribute:name_google:sha256,last_name:attribute:name_google:sha256,zip:attribute:postal_code:plain,country:attribute:country_upper:plain|signals ', '\u001e'), '\u001f', IFNULL(CAST(src.`email` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`phone` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`first_name` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`last_name` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`postal_code` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`country_code` AS STRING), '\u001e'), '\u001f', IFNULL(CAST(src.`consent` AS STRING), '\u001e'))) AS `sfp_1` FROM src),
+_audsync_m AS (SELECT src.*, src._audsync_key AS _audsync_member, TRUE AS _audsync_in_model, TRUE AS _audsync_norm FROM _audsync_k src),
 _audsync_regions AS (SELECT * FROM UNNEST([STRUCT('afghanistan' AS `letters`, 'AF' AS `code`),
   STRUCT('\u00e5landislands' AS `letters`, 'AX' AS `code`),
   STRUCT('albania' AS `letters`, 'AL' AS `code`),
@@ -1018,52 +1018,8 @@ _audsync_ph5 AS (
   FROM _audsync_ph4 p
 )
 SELECT
-  c.member_key,
-  c.consented,
-  c.held_out,
-  c.source_updated_at,
-  c.normalized,
-  c.`sfp_0`,
-  c.`sfp_1`,
-  c.`p_email`,
-  c.`n_email__email`,
-  c.`n_email__email` IS NOT NULL AS `v_email__email`,
-  c.`p_phone`,
-  c.`n_phone__phone_digits`,
-  c.`n_phone__phone_digits` IS NOT NULL AS `v_phone__phone_digits`,
-  c.`p_first_name`,
-  c.`n_first_name__name`,
-  c.`n_first_name__name` IS NOT NULL AS `v_first_name__name`,
-  c.`p_last_name`,
-  c.`n_last_name__name`,
-  c.`n_last_name__name` IS NOT NULL AS `v_last_name__name`,
-  c.`p_zip`,
-  c.`n_zip__zip`,
-  c.`n_zip__zip` IS NOT NULL AS `v_zip__zip`,
-  c.`p_country`,
-  c.`n_country__country_lower`,
-  c.`n_country__country_lower` IS NOT NULL AS `v_country__country_lower`,
-  c.`p_maid`,
-  c.`n_maid__maid`,
-  c.`n_maid__maid` IS NOT NULL AS `v_maid__maid`,
-  c.`p_external_id`,
-  c.`n_external_id__trimmed`,
-  c.`n_external_id__trimmed` IS NOT NULL AS `v_external_id__trimmed`,
-  c.`n_email__email_google`,
-  c.`n_email__email_google` IS NOT NULL AS `v_email__email_google`,
-  c.`n_phone__phone_e164`,
-  c.`n_phone__phone_e164` IS NOT NULL AS `v_phone__phone_e164`,
-  c.`n_first_name__name_google`,
-  c.`n_first_name__name_google` IS NOT NULL AS `v_first_name__name_google`,
-  c.`n_last_name__name_google`,
-  c.`n_last_name__name_google` IS NOT NULL AS `v_last_name__name_google`,
-  c.`n_zip__postal_code`,
-  c.`n_zip__postal_code` IS NOT NULL AS `v_zip__postal_code`,
-  c.`n_country__country_upper`,
-  c.`n_country__country_upper` IS NOT NULL AS `v_country__country_upper`
-FROM (
-SELECT
-  src._audsync_key AS member_key,
+  src._audsync_member AS member_key,
+  src._audsync_in_model AS in_model,
   src._audsync_consented AS consented,
   (MOD(CAST(CONCAT('0x', SUBSTR(TO_HEX(SHA256('spring-2026:' || src._audsync_key)), 1, 8)) AS INT64), 10000) < 1000) AS held_out,
   CAST(src.`updated_at` AS TIMESTAMP) AS source_updated_at,
@@ -1094,5 +1050,4 @@ SELECT
   NULLIF(CASE WHEN src._audsync_region = 'US' THEN CASE WHEN REGEXP_CONTAINS(REGEXP_REPLACE(CAST(src.`postal_code` AS STRING), '[\\s\u000b\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+', ''), '^(?:[0-9]{5}(-?[0-9]{4})?)$') THEN substr(REGEXP_REPLACE(CAST(src.`postal_code` AS STRING), '[\\s\u000b\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+', ''), 1, 5)
       WHEN REGEXP_CONTAINS(REGEXP_REPLACE(CAST(src.`postal_code` AS STRING), '[\\s\u000b\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+', ''), '^(?:[0-9]{3,4})$') THEN LPAD(REGEXP_REPLACE(CAST(src.`postal_code` AS STRING), '[\\s\u000b\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+', ''), 5, '0') END ELSE upper(REGEXP_REPLACE(REGEXP_REPLACE(CAST(src.`postal_code` AS STRING), '[\\s\u000b\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+', ' '), '^[\\s\u000b\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+|[\\s\u000b\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+$', '')) END, '') AS `n_zip__postal_code`,
   src._audsync_country AS `n_country__country_upper`
-FROM _audsync_ph5 AS src
-) c;
+FROM _audsync_ph5 AS src;

@@ -26,9 +26,9 @@ WHERE r.action = 'upsert';
 
 UPDATE "audsync".audsync_snapshots SET source_fingerprint = u.u_sfp, kinds_mask = u.u_mask
 FROM (
-  SELECT c.member_key AS u_member, c."sfp_1" AS u_sfp, (CASE WHEN c."p_email" THEN 1 ELSE 0 END + CASE WHEN c."v_email__email_google" THEN 65536 ELSE 0 END + CASE WHEN c."p_phone" THEN 2 ELSE 0 END + CASE WHEN c."v_phone__phone_e164" THEN 131072 ELSE 0 END + CASE WHEN c."p_first_name" THEN 4 ELSE 0 END + CASE WHEN c."v_first_name__name_google" THEN 262144 ELSE 0 END + CASE WHEN c."p_last_name" THEN 8 ELSE 0 END + CASE WHEN c."v_last_name__name_google" THEN 524288 ELSE 0 END + CASE WHEN c."p_zip" THEN 16 ELSE 0 END + CASE WHEN c."v_zip__postal_code" THEN 1048576 ELSE 0 END + CASE WHEN c."p_country" THEN 128 ELSE 0 END + CASE WHEN c."v_country__country_upper" THEN 8388608 ELSE 0 END) AS u_mask
+  SELECT c.member_key AS u_member, c."sfp_1" AS u_sfp, (CASE WHEN c."p_email" THEN 1 ELSE 0 END + CASE WHEN c."n_email__email_google" IS NOT NULL THEN 65536 ELSE 0 END + CASE WHEN c."p_phone" THEN 2 ELSE 0 END + CASE WHEN c."n_phone__phone_e164" IS NOT NULL THEN 131072 ELSE 0 END + CASE WHEN c."p_first_name" THEN 4 ELSE 0 END + CASE WHEN c."n_first_name__name_google" IS NOT NULL THEN 262144 ELSE 0 END + CASE WHEN c."p_last_name" THEN 8 ELSE 0 END + CASE WHEN c."n_last_name__name_google" IS NOT NULL THEN 524288 ELSE 0 END + CASE WHEN c."p_zip" THEN 16 ELSE 0 END + CASE WHEN c."n_zip__postal_code" IS NOT NULL THEN 1048576 ELSE 0 END + CASE WHEN c."p_country" THEN 128 ELSE 0 END + CASE WHEN c."n_country__country_upper" IS NOT NULL THEN 8388608 ELSE 0 END) AS u_mask
   FROM "_audsync_candidate_buyers" c
-  WHERE c.normalized AND c.consented AND NOT c.held_out AND c.member_key IS NOT NULL AND (c."v_email__email_google" OR c."v_phone__phone_e164") AND c.member_key NOT IN (SELECT member_key FROM "_audsync_delta_1")
+  WHERE c.normalized AND c.in_model AND c.consented AND NOT c.held_out AND c.member_key IS NOT NULL AND (c."n_email__email_google" IS NOT NULL OR c."n_phone__phone_e164" IS NOT NULL) AND c.member_key NOT IN (SELECT member_key FROM "_audsync_delta_1")
 ) u
 WHERE sync_id = 'buyers__google' AND member_key = u.u_member AND (source_fingerprint IS NULL OR source_fingerprint <> u.u_sfp);
 
