@@ -37,7 +37,7 @@ export async function materializeModel(
   const bytesEstimated = await withModel(model, () => estimateBytes(ctx, candidate));
   await withModel(model, () => warehouse.execute(candidate));
 
-  const [check] = await warehouse.query<{ row_count: number; null_keys: number; distinct_keys: number; normalized_rows: number }>(keyCheckSql(dialect, model.name, specs));
+  const [check] = await warehouse.query<{ row_count: number; null_keys: number; distinct_keys: number; normalized_rows: number }>(keyCheckSql(dialect, model.name, specs, incremental ? { index: specs[0]!.index, syncId: specs[0]!.syncId, snapshots: ctx.tables.snapshots } : undefined));
   // Members not normalized count as their snapshots say (source.ts).
   const groups = incremental ? await warehouse.query(cleanMasksSql(dialect, model.name, specs.map((s) => s.index))) : [];
   for (const spec of specs) ctx.memberCounts.set(spec.index, cleanCounts(syncCountsOf(check ?? {}, spec.index), sourceSync(spec), groups));

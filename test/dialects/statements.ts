@@ -59,6 +59,9 @@ export const spec: SyncSqlSpec = {
   freshStart: false,
   resendAll: false,
   sourceFingerprint: true,
+  // Reads what changed from the joined candidate; the Google sync below joins the snapshot itself
+  // (as after a whole rebuild), so both deltas are pinned.
+  snapshotJoined: true,
 };
 
 /** The Google sync of the same model: its address (names, region, postal code) tracked as one identifier. */
@@ -134,7 +137,7 @@ export async function statementsFor(name: Dialect): Promise<Record<string, strin
     // and whole, for a sync that sends every member.
     candidate: [candidateSql(d, model, candidateIds, { defaultRegion: 'US', syncs: [sourceSync(spec), sourceSync(googleSpec)], snapshots: t.snapshots })],
     candidate_whole: [candidateSql(d, model, candidateIds, { defaultRegion: 'US', syncs: [sourceSync(spec), sourceSync(googleSpec)] })],
-    key_checks: [keyCheckSql(d, model.name, [spec, googleSpec]), duplicateKeysSql(d, model.name)],
+    key_checks: [keyCheckSql(d, model.name, [spec, googleSpec], { index: spec.index, syncId: spec.syncId, snapshots: t.snapshots }), duplicateKeysSql(d, model.name)],
     holdouts: [recordHoldoutsSql(d, model, t.holdouts, NOW)],
     audit_insert: [
       insertRunSql(d, t, {

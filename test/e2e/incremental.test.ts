@@ -119,6 +119,21 @@ describe.each(WAREHOUSES)('unchanged source rows are not normalized again, on %s
     expect((await runLogged(base)).normalized).toBe(2);
   });
 
+  it('a key repeated among unchanged members, or among new ones, still fails the sync and sends nothing', async () => {
+    await runLogged(base);
+    const requests = p.writes().length;
+    // C1 twice, the same row both times: both match its snapshot row, neither is normalized.
+    const twice = await runLogged([...base, base[0]!]);
+    expect(twice.sync.status).toBe('failed');
+    expect(twice.sync.error).toContain("key column 'customer_id' is not unique: 'C1' (2 rows)");
+    const fresh = { customer_id: 'C9', email: 'nine@example.com', ads_consent: true };
+    const newTwice = await runLogged([...base, fresh, { ...fresh, email: 'other@example.com' }]);
+    expect(newTwice.sync.status).toBe('failed');
+    expect(newTwice.sync.error).toContain("key column 'customer_id' is not unique: 'C9' (2 rows)");
+    expect(p.writes().length).toBe(requests);
+    expect(await duplicateSnapshotRows()).toBe(0);
+  });
+
   it('--full-refresh normalizes and sends every member again', async () => {
     await runLogged(base);
     const refresh = await runLogged(base, { fullRefresh: true });

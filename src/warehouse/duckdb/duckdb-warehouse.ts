@@ -8,7 +8,7 @@ import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb
 import { LockedError, WarehouseError } from '../../core/errors.js';
 import { scrubEngineMessage } from '../scrub.js';
 import type { Row, Warehouse, WarehouseCapabilities, WarehouseContext } from '../warehouse.js';
-import type { DuckDbConfig } from './config.js';
+import { DEFAULT_MEMORY_LIMIT, type DuckDbConfig } from './config.js';
 import { streamChecked } from './stream.js';
 import { toJs } from './values.js';
 import { inTransaction, type TransactionState } from '../transaction.js';
@@ -45,8 +45,7 @@ export class DuckDbWarehouse implements Warehouse {
         });
       }
     }
-    const options: Record<string, string> = {};
-    if (config.memory_limit) options.memory_limit = config.memory_limit;
+    const options: Record<string, string> = { memory_limit: config.memory_limit ?? DEFAULT_MEMORY_LIMIT };
     if (config.threads) options.threads = String(config.threads);
     let instance: DuckDBInstance;
     try {

@@ -10,7 +10,7 @@
 import { joinParts } from './address.js';
 import { literal, type SqlDialect } from './dialect.js';
 import { addressParts, eligibleSql, kindsMaskOf, sameFingerprint, type SyncSqlSpec } from './delta.js';
-import { NORMALIZED, normalizedColumn, scratch, snapshotColumn, sourceFingerprintColumn, type StateTables } from './names.js';
+import { heldColumn, NORMALIZED, normalizedColumn, scratch, snapshotColumn, sourceFingerprintColumn, type StateTables } from './names.js';
 import { encodeSql, storedSql } from './normalize.js';
 
 export interface CommitContext {
@@ -94,11 +94,13 @@ WHERE r.action = 'upsert'`);
     // differs only in case or spacing, a row from before source fingerprints): nothing was sent, but
     // the snapshot learns the new source fingerprint, or they would be normalized on every run.
     const cand = d.quoteIdent(scratch.candidate(spec.model));
+    // Only rows the snapshot holds can be refreshed; a joined candidate knows which (none, mostly).
+    const held = spec.snapshotJoined ? ` AND c.${d.quoteIdent(heldColumn(spec.index))}` : '';
     statements.push(`UPDATE ${t.snapshots} SET source_fingerprint = u.u_sfp, kinds_mask = u.u_mask
 FROM (
   SELECT c.member_key AS u_member, c.${d.quoteIdent(sourceFingerprintColumn(spec.index))} AS u_sfp, ${kindsMaskOf(d, spec, 'c')} AS u_mask
   FROM ${cand} c
-  WHERE c.${NORMALIZED} AND ${eligibleSql(d, spec, 'c')} AND c.member_key NOT IN (SELECT member_key FROM ${delta})
+  WHERE c.${NORMALIZED}${held} AND ${eligibleSql(d, spec, 'c')} AND c.member_key NOT IN (SELECT member_key FROM ${delta})
 ) u
 WHERE sync_id = ${sync} AND member_key = u.u_member AND (source_fingerprint IS NULL OR source_fingerprint <> u.u_sfp)`);
   }

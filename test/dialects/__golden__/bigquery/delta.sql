@@ -5,16 +5,14 @@ cand AS (
   FROM `_audsync_candidate_buyers`
   WHERE in_model AND consented AND NOT held_out AND member_key IS NOT NULL AND (`n_email__email` IS NOT NULL OR `n_phone__phone_digits` IS NOT NULL OR `n_maid__maid` IS NOT NULL OR `n_external_id__trimmed` IS NOT NULL)
 ),
-cand_keys AS (
-  SELECT member_key, source_updated_at, `n_email__email` AS n_email, `n_phone__phone_digits` AS n_phone, `n_first_name__name` AS n_first_name, `n_last_name__name` AS n_last_name, `n_zip__zip` AS n_zip, `n_country__country_lower` AS n_country, `n_maid__maid` AS n_maid, `n_external_id__trimmed` AS n_external_id, FARM_FINGERPRINT(CONCAT(IFNULL('email:email:sha256', '\u001e'), '\u001f', IFNULL(`n_email__email`, '\u001e'), '\u001f', IFNULL('phone:phone_digits:sha256', '\u001e'), '\u001f', IFNULL(`n_phone__phone_digits`, '\u001e'), '\u001f', IFNULL('first_name:name:sha256', '\u001e'), '\u001f', IFNULL(`n_first_name__name`, '\u001e'), '\u001f', IFNULL('last_name:name:sha256', '\u001e'), '\u001f', IFNULL(`n_last_name__name`, '\u001e'), '\u001f', IFNULL('zip:zip:sha256', '\u001e'), '\u001f', IFNULL(`n_zip__zip`, '\u001e'), '\u001f', IFNULL('country:country_lower:sha256', '\u001e'), '\u001f', IFNULL(`n_country__country_lower`, '\u001e'), '\u001f', IFNULL('maid:maid:plain', '\u001e'), '\u001f', IFNULL(`n_maid__maid`, '\u001e'), '\u001f', IFNULL('external_id:trimmed:plain', '\u001e'), '\u001f', IFNULL(`n_external_id__trimmed`, '\u001e'))) AS fingerprint, `sfp_0` AS sfp, (CASE WHEN `p_email` THEN 1 ELSE 0 END + CASE WHEN `n_email__email` IS NOT NULL THEN 65536 ELSE 0 END + CASE WHEN `p_phone` THEN 2 ELSE 0 END + CASE WHEN `n_phone__phone_digits` IS NOT NULL THEN 131072 ELSE 0 END + CASE WHEN `p_first_name` THEN 4 ELSE 0 END + CASE WHEN `n_first_name__name` IS NOT NULL THEN 262144 ELSE 0 END + CASE WHEN `p_last_name` THEN 8 ELSE 0 END + CASE WHEN `n_last_name__name` IS NOT NULL THEN 524288 ELSE 0 END + CASE WHEN `p_zip` THEN 16 ELSE 0 END + CASE WHEN `n_zip__zip` IS NOT NULL THEN 1048576 ELSE 0 END + CASE WHEN `p_country` THEN 128 ELSE 0 END + CASE WHEN `n_country__country_lower` IS NOT NULL THEN 8388608 ELSE 0 END + CASE WHEN `p_maid` THEN 256 ELSE 0 END + CASE WHEN `n_maid__maid` IS NOT NULL THEN 16777216 ELSE 0 END + CASE WHEN `p_external_id` THEN 512 ELSE 0 END + CASE WHEN `n_external_id__trimmed` IS NOT NULL THEN 33554432 ELSE 0 END) AS kinds_mask
-  FROM `_audsync_candidate_buyers`
-  WHERE in_model AND consented AND NOT held_out AND member_key IS NOT NULL AND (`n_email__email` IS NOT NULL OR `n_phone__phone_digits` IS NOT NULL OR `n_maid__maid` IS NOT NULL OR `n_external_id__trimmed` IS NOT NULL)
-),
-snap_keys AS (SELECT member_key, fingerprint, source_fingerprint FROM `acme-dwh`.`audsync`.audsync_snapshots WHERE sync_id = 'buyers__meta'),
 changed AS (
-  SELECT coalesce(c.member_key, s.member_key) AS member_key, c.fingerprint
-  FROM cand_keys c FULL OUTER JOIN snap_keys s ON s.member_key = c.member_key
-  WHERE (s.member_key IS NULL OR c.member_key IS NULL OR (NOT coalesce(c.sfp = s.source_fingerprint, FALSE) AND c.fingerprint <> s.fingerprint))
+  SELECT member_key, CASE WHEN eligible THEN fingerprint END AS fingerprint FROM (
+    SELECT member_key, coalesce(in_model AND consented AND NOT held_out AND member_key IS NOT NULL AND (`n_email__email` IS NOT NULL OR `n_phone__phone_digits` IS NOT NULL OR `n_maid__maid` IS NOT NULL OR `n_external_id__trimmed` IS NOT NULL), FALSE) AS eligible, FARM_FINGERPRINT(CONCAT(IFNULL('email:email:sha256', '\u001e'), '\u001f', IFNULL(`n_email__email`, '\u001e'), '\u001f', IFNULL('phone:phone_digits:sha256', '\u001e'), '\u001f', IFNULL(`n_phone__phone_digits`, '\u001e'), '\u001f', IFNULL('first_name:name:sha256', '\u001e'), '\u001f', IFNULL(`n_first_name__name`, '\u001e'), '\u001f', IFNULL('last_name:name:sha256', '\u001e'), '\u001f', IFNULL(`n_last_name__name`, '\u001e'), '\u001f', IFNULL('zip:zip:sha256', '\u001e'), '\u001f', IFNULL(`n_zip__zip`, '\u001e'), '\u001f', IFNULL('country:country_lower:sha256', '\u001e'), '\u001f', IFNULL(`n_country__country_lower`, '\u001e'), '\u001f', IFNULL('maid:maid:plain', '\u001e'), '\u001f', IFNULL(`n_maid__maid`, '\u001e'), '\u001f', IFNULL('external_id:trimmed:plain', '\u001e'), '\u001f', IFNULL(`n_external_id__trimmed`, '\u001e'))) AS fingerprint,
+      `held_0` AS held, `snap_fp_0` AS snap_fp
+    FROM `_audsync_candidate_buyers`
+    WHERE member_key IS NOT NULL AND NOT `clean_0`
+  ) x
+  WHERE (eligible AND (NOT held OR fingerprint <> snap_fp)) OR (held AND NOT eligible)
 )
 SELECT k.member_key,
   CASE WHEN s.member_key IS NULL THEN 'add' WHEN c.member_key IS NULL THEN 'remove' ELSE 'change' END AS op,

@@ -1,7 +1,8 @@
-SELECT count(*) AS row_count,
-  sum(CASE WHEN member_key IS NULL THEN 1 ELSE 0 END) AS null_keys,
-  count(DISTINCT member_key) AS distinct_keys,
-  sum(CASE WHEN normalized THEN 1 ELSE 0 END) AS normalized_rows,
+SELECT sum(CASE WHEN in_model THEN 1 ELSE 0 END) AS row_count,
+  sum(CASE WHEN in_model AND member_key IS NULL THEN 1 ELSE 0 END) AS null_keys,
+  count(DISTINCT CASE WHEN in_model AND NOT "held_0" THEN member_key END)
+    + sum(CASE WHEN in_model AND "held_0" THEN 1 ELSE 0 END) - CASE WHEN sum(CASE WHEN "held_0" THEN 1 ELSE 0 END) > (SELECT count(*) FROM "audsync"."audsync".audsync_snapshots WHERE sync_id = 'buyers__meta') THEN 1 ELSE 0 END AS distinct_keys,
+  sum(CASE WHEN in_model AND normalized THEN 1 ELSE 0 END) AS normalized_rows,
   sum(CASE WHEN in_model AND member_key IS NOT NULL AND normalized AND consented AND NOT held_out AND "p_email" THEN 1 ELSE 0 END) AS s0__present_email,
   sum(CASE WHEN in_model AND member_key IS NOT NULL AND normalized AND consented AND NOT held_out AND "p_email" AND NOT "n_email__email" IS NOT NULL THEN 1 ELSE 0 END) AS s0__invalid_email,
   sum(CASE WHEN in_model AND member_key IS NOT NULL AND normalized AND consented AND NOT held_out AND "p_phone" THEN 1 ELSE 0 END) AS s0__present_phone,
@@ -38,7 +39,7 @@ SELECT count(*) AS row_count,
   sum(CASE WHEN in_model AND member_key IS NOT NULL AND consented AND held_out THEN 1 ELSE 0 END) AS s1__held_out,
   sum(CASE WHEN in_model AND member_key IS NOT NULL AND normalized AND consented AND NOT held_out AND NOT ("n_email__email_google" IS NOT NULL OR "n_phone__phone_e164" IS NOT NULL) THEN 1 ELSE 0 END) AS s1__invalid,
   sum(CASE WHEN in_model AND member_key IS NOT NULL AND normalized AND consented AND NOT held_out AND ("n_email__email_google" IS NOT NULL OR "n_phone__phone_e164" IS NOT NULL) THEN 1 ELSE 0 END) AS s1__members
-FROM "_audsync_candidate_buyers" WHERE in_model;
+FROM "_audsync_candidate_buyers";
 
-SELECT member_key, count(*) AS occurrences FROM "_audsync_candidate_buyers" WHERE member_key IS NOT NULL
+SELECT member_key, count(*) AS occurrences FROM "_audsync_candidate_buyers" WHERE in_model AND member_key IS NOT NULL
 GROUP BY member_key HAVING count(*) > 1 ORDER BY member_key LIMIT 3;
