@@ -1,36 +1,52 @@
 CREATE OR REPLACE TEMP TABLE `_audsync_parts_0` AS
-WITH before_email AS (SELECT DISTINCT s.email_hash AS v FROM (SELECT member_key, email_hash FROM `acme-dwh`.`audsync`.audsync_snapshots WHERE sync_id = 'buyers__meta') s WHERE s.email_hash IN (SELECT newh_email FROM (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) n)),
+WITH refs_email AS (
+  SELECT s.member_key, s.email_hash AS v FROM (SELECT member_key, email_hash FROM `acme-dwh`.`audsync`.audsync_snapshots WHERE sync_id = 'buyers__meta') s
+  WHERE s.email_hash IN (SELECT newh_email FROM (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) n UNION ALL SELECT oldh_email FROM (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) o)
+),
+before_email AS (SELECT DISTINCT v FROM refs_email WHERE v IN (SELECT newh_email FROM (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) n)),
 after_email AS (
   SELECT DISTINCT v FROM (
-    SELECT s.email_hash AS v FROM (SELECT member_key, email_hash FROM `acme-dwh`.`audsync`.audsync_snapshots WHERE sync_id = 'buyers__meta') s LEFT JOIN (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) dl ON dl.member_key = s.member_key
-    WHERE dl.member_key IS NULL AND s.email_hash IN (SELECT oldh_email FROM (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) o)
+    SELECT r.v FROM refs_email r LEFT JOIN (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) dl ON dl.member_key = r.member_key
+    WHERE dl.member_key IS NULL AND r.v IN (SELECT oldh_email FROM (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) o)
     UNION ALL
     SELECT newh_email AS v FROM (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) dl WHERE newh_email IN (SELECT oldh_email FROM (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) o)
   ) u
 ),
-before_phone AS (SELECT DISTINCT s.phone_hash AS v FROM (SELECT member_key, phone_hash FROM `acme-dwh`.`audsync`.audsync_snapshots WHERE sync_id = 'buyers__meta') s WHERE s.phone_hash IN (SELECT newh_phone FROM (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) n)),
+refs_phone AS (
+  SELECT s.member_key, s.phone_hash AS v FROM (SELECT member_key, phone_hash FROM `acme-dwh`.`audsync`.audsync_snapshots WHERE sync_id = 'buyers__meta') s
+  WHERE s.phone_hash IN (SELECT newh_phone FROM (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) n UNION ALL SELECT oldh_phone FROM (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) o)
+),
+before_phone AS (SELECT DISTINCT v FROM refs_phone WHERE v IN (SELECT newh_phone FROM (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) n)),
 after_phone AS (
   SELECT DISTINCT v FROM (
-    SELECT s.phone_hash AS v FROM (SELECT member_key, phone_hash FROM `acme-dwh`.`audsync`.audsync_snapshots WHERE sync_id = 'buyers__meta') s LEFT JOIN (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) dl ON dl.member_key = s.member_key
-    WHERE dl.member_key IS NULL AND s.phone_hash IN (SELECT oldh_phone FROM (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) o)
+    SELECT r.v FROM refs_phone r LEFT JOIN (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) dl ON dl.member_key = r.member_key
+    WHERE dl.member_key IS NULL AND r.v IN (SELECT oldh_phone FROM (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) o)
     UNION ALL
     SELECT newh_phone AS v FROM (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) dl WHERE newh_phone IN (SELECT oldh_phone FROM (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) o)
   ) u
 ),
-before_maid AS (SELECT DISTINCT s.maid_hash AS v FROM (SELECT member_key, maid_hash FROM `acme-dwh`.`audsync`.audsync_snapshots WHERE sync_id = 'buyers__meta') s WHERE s.maid_hash IN (SELECT newh_maid FROM (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) n)),
+refs_maid AS (
+  SELECT s.member_key, s.maid_hash AS v FROM (SELECT member_key, maid_hash FROM `acme-dwh`.`audsync`.audsync_snapshots WHERE sync_id = 'buyers__meta') s
+  WHERE s.maid_hash IN (SELECT newh_maid FROM (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) n UNION ALL SELECT oldh_maid FROM (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) o)
+),
+before_maid AS (SELECT DISTINCT v FROM refs_maid WHERE v IN (SELECT newh_maid FROM (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) n)),
 after_maid AS (
   SELECT DISTINCT v FROM (
-    SELECT s.maid_hash AS v FROM (SELECT member_key, maid_hash FROM `acme-dwh`.`audsync`.audsync_snapshots WHERE sync_id = 'buyers__meta') s LEFT JOIN (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) dl ON dl.member_key = s.member_key
-    WHERE dl.member_key IS NULL AND s.maid_hash IN (SELECT oldh_maid FROM (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) o)
+    SELECT r.v FROM refs_maid r LEFT JOIN (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) dl ON dl.member_key = r.member_key
+    WHERE dl.member_key IS NULL AND r.v IN (SELECT oldh_maid FROM (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) o)
     UNION ALL
     SELECT newh_maid AS v FROM (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) dl WHERE newh_maid IN (SELECT oldh_maid FROM (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) o)
   ) u
 ),
-before_external_id AS (SELECT DISTINCT s.external_id_hash AS v FROM (SELECT member_key, external_id_hash FROM `acme-dwh`.`audsync`.audsync_snapshots WHERE sync_id = 'buyers__meta') s WHERE s.external_id_hash IN (SELECT newh_external_id FROM (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) n)),
+refs_external_id AS (
+  SELECT s.member_key, s.external_id_hash AS v FROM (SELECT member_key, external_id_hash FROM `acme-dwh`.`audsync`.audsync_snapshots WHERE sync_id = 'buyers__meta') s
+  WHERE s.external_id_hash IN (SELECT newh_external_id FROM (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) n UNION ALL SELECT oldh_external_id FROM (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) o)
+),
+before_external_id AS (SELECT DISTINCT v FROM refs_external_id WHERE v IN (SELECT newh_external_id FROM (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) n)),
 after_external_id AS (
   SELECT DISTINCT v FROM (
-    SELECT s.external_id_hash AS v FROM (SELECT member_key, external_id_hash FROM `acme-dwh`.`audsync`.audsync_snapshots WHERE sync_id = 'buyers__meta') s LEFT JOIN (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) dl ON dl.member_key = s.member_key
-    WHERE dl.member_key IS NULL AND s.external_id_hash IN (SELECT oldh_external_id FROM (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) o)
+    SELECT r.v FROM refs_external_id r LEFT JOIN (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) dl ON dl.member_key = r.member_key
+    WHERE dl.member_key IS NULL AND r.v IN (SELECT oldh_external_id FROM (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) o)
     UNION ALL
     SELECT newh_external_id AS v FROM (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) dl WHERE newh_external_id IN (SELECT oldh_external_id FROM (SELECT * FROM `_audsync_delta_0` WHERE NOT dead_lettered) o)
   ) u

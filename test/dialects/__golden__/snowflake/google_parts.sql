@@ -1,27 +1,39 @@
 CREATE OR REPLACE TEMPORARY TABLE _audsync_parts_1 AS
-WITH before_email AS (SELECT DISTINCT s.email_hash AS v FROM (SELECT member_key, email_hash FROM ANALYTICS.audsync.audsync_snapshots WHERE sync_id = 'buyers__google') s WHERE s.email_hash IN (SELECT newh_email FROM (SELECT * FROM _audsync_delta_1 WHERE NOT dead_lettered) n)),
+WITH refs_email AS (
+  SELECT s.member_key, s.email_hash AS v FROM (SELECT member_key, email_hash FROM ANALYTICS.audsync.audsync_snapshots WHERE sync_id = 'buyers__google') s
+  WHERE s.email_hash IN (SELECT newh_email FROM (SELECT * FROM _audsync_delta_1 WHERE NOT dead_lettered) n UNION ALL SELECT oldh_email FROM (SELECT * FROM _audsync_delta_1 WHERE NOT dead_lettered) o)
+),
+before_email AS (SELECT DISTINCT v FROM refs_email WHERE v IN (SELECT newh_email FROM (SELECT * FROM _audsync_delta_1 WHERE NOT dead_lettered) n)),
 after_email AS (
   SELECT DISTINCT v FROM (
-    SELECT s.email_hash AS v FROM (SELECT member_key, email_hash FROM ANALYTICS.audsync.audsync_snapshots WHERE sync_id = 'buyers__google') s LEFT JOIN (SELECT * FROM _audsync_delta_1 WHERE NOT dead_lettered) dl ON dl.member_key = s.member_key
-    WHERE dl.member_key IS NULL AND s.email_hash IN (SELECT oldh_email FROM (SELECT * FROM _audsync_delta_1 WHERE NOT dead_lettered) o)
+    SELECT r.v FROM refs_email r LEFT JOIN (SELECT * FROM _audsync_delta_1 WHERE NOT dead_lettered) dl ON dl.member_key = r.member_key
+    WHERE dl.member_key IS NULL AND r.v IN (SELECT oldh_email FROM (SELECT * FROM _audsync_delta_1 WHERE NOT dead_lettered) o)
     UNION ALL
     SELECT newh_email AS v FROM (SELECT * FROM _audsync_delta_1 WHERE NOT dead_lettered) dl WHERE newh_email IN (SELECT oldh_email FROM (SELECT * FROM _audsync_delta_1 WHERE NOT dead_lettered) o)
   ) u
 ),
-before_phone AS (SELECT DISTINCT s.phone_hash AS v FROM (SELECT member_key, phone_hash FROM ANALYTICS.audsync.audsync_snapshots WHERE sync_id = 'buyers__google') s WHERE s.phone_hash IN (SELECT newh_phone FROM (SELECT * FROM _audsync_delta_1 WHERE NOT dead_lettered) n)),
+refs_phone AS (
+  SELECT s.member_key, s.phone_hash AS v FROM (SELECT member_key, phone_hash FROM ANALYTICS.audsync.audsync_snapshots WHERE sync_id = 'buyers__google') s
+  WHERE s.phone_hash IN (SELECT newh_phone FROM (SELECT * FROM _audsync_delta_1 WHERE NOT dead_lettered) n UNION ALL SELECT oldh_phone FROM (SELECT * FROM _audsync_delta_1 WHERE NOT dead_lettered) o)
+),
+before_phone AS (SELECT DISTINCT v FROM refs_phone WHERE v IN (SELECT newh_phone FROM (SELECT * FROM _audsync_delta_1 WHERE NOT dead_lettered) n)),
 after_phone AS (
   SELECT DISTINCT v FROM (
-    SELECT s.phone_hash AS v FROM (SELECT member_key, phone_hash FROM ANALYTICS.audsync.audsync_snapshots WHERE sync_id = 'buyers__google') s LEFT JOIN (SELECT * FROM _audsync_delta_1 WHERE NOT dead_lettered) dl ON dl.member_key = s.member_key
-    WHERE dl.member_key IS NULL AND s.phone_hash IN (SELECT oldh_phone FROM (SELECT * FROM _audsync_delta_1 WHERE NOT dead_lettered) o)
+    SELECT r.v FROM refs_phone r LEFT JOIN (SELECT * FROM _audsync_delta_1 WHERE NOT dead_lettered) dl ON dl.member_key = r.member_key
+    WHERE dl.member_key IS NULL AND r.v IN (SELECT oldh_phone FROM (SELECT * FROM _audsync_delta_1 WHERE NOT dead_lettered) o)
     UNION ALL
     SELECT newh_phone AS v FROM (SELECT * FROM _audsync_delta_1 WHERE NOT dead_lettered) dl WHERE newh_phone IN (SELECT oldh_phone FROM (SELECT * FROM _audsync_delta_1 WHERE NOT dead_lettered) o)
   ) u
 ),
-before_address AS (SELECT DISTINCT (s.first_name_hash || '|' || s.last_name_hash || '|' || s.country_hash || '|' || s.zip_hash) AS v FROM (SELECT member_key, first_name_hash, last_name_hash, country_hash, zip_hash FROM ANALYTICS.audsync.audsync_snapshots WHERE sync_id = 'buyers__google') s WHERE (s.first_name_hash || '|' || s.last_name_hash || '|' || s.country_hash || '|' || s.zip_hash) IN (SELECT newh_address FROM (SELECT * FROM _audsync_delta_1 WHERE NOT dead_lettered) n)),
+refs_address AS (
+  SELECT s.member_key, (s.first_name_hash || '|' || s.last_name_hash || '|' || s.country_hash || '|' || s.zip_hash) AS v FROM (SELECT member_key, first_name_hash, last_name_hash, country_hash, zip_hash FROM ANALYTICS.audsync.audsync_snapshots WHERE sync_id = 'buyers__google') s
+  WHERE (s.first_name_hash || '|' || s.last_name_hash || '|' || s.country_hash || '|' || s.zip_hash) IN (SELECT newh_address FROM (SELECT * FROM _audsync_delta_1 WHERE NOT dead_lettered) n UNION ALL SELECT oldh_address FROM (SELECT * FROM _audsync_delta_1 WHERE NOT dead_lettered) o)
+),
+before_address AS (SELECT DISTINCT v FROM refs_address WHERE v IN (SELECT newh_address FROM (SELECT * FROM _audsync_delta_1 WHERE NOT dead_lettered) n)),
 after_address AS (
   SELECT DISTINCT v FROM (
-    SELECT (s.first_name_hash || '|' || s.last_name_hash || '|' || s.country_hash || '|' || s.zip_hash) AS v FROM (SELECT member_key, first_name_hash, last_name_hash, country_hash, zip_hash FROM ANALYTICS.audsync.audsync_snapshots WHERE sync_id = 'buyers__google') s LEFT JOIN (SELECT * FROM _audsync_delta_1 WHERE NOT dead_lettered) dl ON dl.member_key = s.member_key
-    WHERE dl.member_key IS NULL AND (s.first_name_hash || '|' || s.last_name_hash || '|' || s.country_hash || '|' || s.zip_hash) IN (SELECT oldh_address FROM (SELECT * FROM _audsync_delta_1 WHERE NOT dead_lettered) o)
+    SELECT r.v FROM refs_address r LEFT JOIN (SELECT * FROM _audsync_delta_1 WHERE NOT dead_lettered) dl ON dl.member_key = r.member_key
+    WHERE dl.member_key IS NULL AND r.v IN (SELECT oldh_address FROM (SELECT * FROM _audsync_delta_1 WHERE NOT dead_lettered) o)
     UNION ALL
     SELECT newh_address AS v FROM (SELECT * FROM _audsync_delta_1 WHERE NOT dead_lettered) dl WHERE newh_address IN (SELECT oldh_address FROM (SELECT * FROM _audsync_delta_1 WHERE NOT dead_lettered) o)
   ) u
