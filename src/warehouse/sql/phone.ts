@@ -66,7 +66,7 @@ export function phoneStages(d: SqlDialect, input: string, phoneColumn: string, r
     `_audsync_ph1 AS (
   SELECT i.*, ${digits} AS _audsync_ph_digits, ${hasPlus} AS _audsync_ph_plus, r.cc AS _audsync_ph_home_cc, ${TRUNK.map((c, i) => `r.${c} AS ${home[i]}`).join(', ')},
     r.idd AS _audsync_ph_idd, r.lengths AS _audsync_ph_home_lengths
-  FROM _audsync_ph0 i LEFT JOIN _audsync_ph_regions r ON r.region = i.${d.quoteIdent(regionColumn)}
+  FROM _audsync_ph0 i LEFT JOIN _audsync_ph_regions r ON r.region = ${gate ? `CASE WHEN i.${d.quoteIdent(gate)} THEN i.${d.quoteIdent(regionColumn)} END` : `i.${d.quoteIdent(regionColumn)}`}
 )`,
     // International form: '+', or the 00 most of the world dials, or the row region's own prefix (011 in NANP).
     `_audsync_ph2 AS (

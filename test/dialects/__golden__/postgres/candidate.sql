@@ -23,7 +23,7 @@ _audsync_ph0 AS (SELECT i.*, CASE WHEN i."_audsync_norm" THEN regexp_replace(low
 _audsync_ph1 AS (
   SELECT i.*, CASE WHEN (i._audsync_ph_raw ~ '^(?:[^0-9]*([0-9][^a-z]*[0-9]|[0-9])?[^0-9]*)$') THEN regexp_replace(i._audsync_ph_raw, '[^0-9]', '', 'g') END AS _audsync_ph_digits, regexp_replace(i._audsync_ph_raw, '^[^0-9+]+', '', 'g') LIKE '+%' AS _audsync_ph_plus, r.cc AS _audsync_ph_home_cc, r.np AS _audsync_ph_home_np, r.np2 AS _audsync_ph_home_np2, r.np3 AS _audsync_ph_home_np3,
     r.idd AS _audsync_ph_idd, r.lengths AS _audsync_ph_home_lengths
-  FROM _audsync_ph0 i LEFT JOIN _audsync_ph_regions r ON r.region = i."_audsync_region"
+  FROM _audsync_ph0 i LEFT JOIN _audsync_ph_regions r ON r.region = CASE WHEN i."_audsync_norm" THEN i."_audsync_region" END
 ),
 _audsync_ph2 AS (
   SELECT p.*, CASE
