@@ -134,6 +134,25 @@ describe.each(WAREHOUSES)('unchanged source rows are not normalized again, on %s
     expect(await duplicateSnapshotRows()).toBe(0);
   });
 
+  it('two syncs of one model (one join with both snapshots): unchanged members are skipped for both, adds and removals reach both', async () => {
+    await p.cleanup();
+    p = await createProject({ warehouse, syncExtra: '  - destination: meta\n    name: buyers_lookalike\n    audience: { name: "Lookalike seed" }' });
+    expect((await runLogged(base)).normalized).toBe(6);
+    const again = await runLogged(base);
+    expect(again.normalized).toBe(2); // C4 and C5, as with one sync
+    expect(again.sync).toMatchObject({ status: 'success', added: 0, removed: 0, changed: 0 });
+    const next = base.filter((c) => c.customer_id !== 'C2').concat([{ customer_id: 'C8', email: 'dee@example.com', ads_consent: true }]);
+    await p.writeCustomers(next);
+    const moved = await p.run();
+    expect(moved.syncs.map((s) => [s.sync, s.status, s.added, s.removed, s.members])).toEqual([
+      ['buyers__meta', 'success', 1, 1, 4],
+      ['buyers_lookalike', 'success', 1, 1, 4],
+    ]);
+    expect(p.sandbox.meta.audiences()).toHaveLength(2);
+    for (const audience of p.sandbox.meta.audiences()) expect([...p.sandbox.meta.members(audience.id, 'EMAIL')].sort()).toEqual(expectedHashes(next));
+    expect(await duplicateSnapshotRows()).toBe(0);
+  });
+
   it('--full-refresh normalizes and sends every member again', async () => {
     await runLogged(base);
     const refresh = await runLogged(base, { fullRefresh: true });
