@@ -4,7 +4,6 @@ import type { ConsentSignal, ModelDef } from '../core/manifest.js';
 import { candidateSql, duplicateKeysSql, keyCheckSql, modelSubquery, recordHoldoutsSql, syncCountsOf, type NormalizedIdentifier } from '../warehouse/sql/candidate.js';
 import type { SyncSqlSpec } from '../warehouse/sql/delta.js';
 import { cleanCounts, cleanMasksSql } from '../warehouse/sql/source.js';
-import { sourceSync } from './prepare.js';
 import type { RunContext } from './context.js';
 
 export interface ModelCounts {
@@ -23,15 +22,14 @@ export async function materializeModel(
   signals: ConsentSignal[] = [],
   specs: SyncSqlSpec[] = [],
 ): Promise<ModelCounts> {
-  const syncs = specs.map(sourceSync);
   const { warehouse, dialect } = ctx;
   const columns = await withModel(model, () => warehouse.columns(modelSubquery(model)));
   checkColumns(model, columns);
   const defaultRegion = ctx.manifest.project.defaults.defaultCountry;
   // Members whose source rows match every sync's snapshot are not normalized again, except with
   // --full-refresh, which sends every member (source.ts).
-  const incremental = !ctx.options.fullRefresh && syncs.length > 0;
-  const options = { defaultRegion, signals, syncs };
+  const incremental = !ctx.options.fullRefresh && specs.length > 0;
+  const options = { defaultRegion, signals, syncs: specs };
   const candidate = candidateSql(dialect, model, identifiers, incremental ? { ...options, snapshots: ctx.tables.snapshots } : options);
   if (incremental) ctx.partialCandidates.set(model.name, candidateSql(dialect, model, identifiers, options));
   const bytesEstimated = await withModel(model, () => estimateBytes(ctx, candidate));
@@ -40,7 +38,7 @@ export async function materializeModel(
   const [check] = await warehouse.query<{ row_count: number; null_keys: number; distinct_keys: number; normalized_rows: number }>(keyCheckSql(dialect, model.name, specs, incremental ? { index: specs[0]!.index, syncId: specs[0]!.syncId, snapshots: ctx.tables.snapshots } : undefined));
   // Members not normalized count as their snapshots say (source.ts).
   const groups = incremental ? await warehouse.query(cleanMasksSql(dialect, model.name, specs.map((s) => s.index))) : [];
-  for (const spec of specs) ctx.memberCounts.set(spec.index, cleanCounts(syncCountsOf(check ?? {}, spec.index), sourceSync(spec), groups));
+  for (const spec of specs) ctx.memberCounts.set(spec.index, cleanCounts(syncCountsOf(check ?? {}, spec.index), spec, groups));
   const rows = Number(check?.row_count ?? 0);
   const normalized = Number(check?.normalized_rows ?? 0);
   const nullKeys = Number(check?.null_keys ?? 0);

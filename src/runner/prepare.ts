@@ -4,8 +4,6 @@ import { ModelError } from '../core/errors.js';
 import { IDENTIFIER_KINDS, type IdentifierKind, type IdentifierRule } from '../core/identifiers.js';
 import { CONSENT_SIGNALS, type ConsentSignal, type Manifest, type SyncDef } from '../core/manifest.js';
 import type { NormalizedIdentifier } from '../warehouse/sql/candidate.js';
-import type { SyncSqlSpec } from '../warehouse/sql/delta.js';
-import type { SourceSync } from '../warehouse/sql/source.js';
 import { loadPlatform } from '../platforms/registry.js';
 import type { PreparedSync } from './sync.js';
 
@@ -66,11 +64,6 @@ export function identifiersByModel(prepared: PreparedSync[]): Map<string, Normal
     byModel.set(p.model.name, list);
   }
   return byModel;
-}
-
-/** What the candidate needs of a sync to compare source rows with its snapshot (source.ts). */
-export function sourceSync(spec: SyncSqlSpec): SourceSync {
-  return { index: spec.index, syncId: spec.syncId, identifiers: spec.identifiers, ...(spec.signals ? { signals: spec.signals } : {}) };
 }
 
 /** Consent signals some selected sync of a model sends: its candidate table carries them. */

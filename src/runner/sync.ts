@@ -9,7 +9,7 @@ import { AUDSYNC_VERSION } from '../core/version.js';
 import { finishRunSql, insertRunSql, invalidIdentifiersSql, platformReportSql } from '../warehouse/sql/audit.js';
 import { commitSql, newDeadLettersSql } from '../warehouse/sql/commit.js';
 import { literal } from '../warehouse/sql/dialect.js';
-import { audienceSizeSql, deltaCountsSql, deltaSql, memberCountsSql, partCountsSql, partsSql, type SyncSqlSpec } from '../warehouse/sql/delta.js';
+import { audienceSizeSql, deltaCountsSql, deltaSql, partCountsSql, partsSql, type SyncSqlSpec } from '../warehouse/sql/delta.js';
 import { memberResultsSql, resultCountsSql } from '../warehouse/sql/outcome.js';
 import type { RunContext } from './context.js';
 import { checkGuardrails } from './guardrails.js';
@@ -162,7 +162,9 @@ export async function runSync(ctx: RunContext, p: PreparedSync, modelError?: unk
     // Still the candidate joined with the snapshots: the delta reads what changed from it alone.
     spec.snapshotJoined = ctx.partialCandidates.has(p.model.name);
     endPhase('prepare');
-    const members = ctx.memberCounts.get(spec.index) ?? (await wh.query<Record<string, number>>(memberCountsSql(d, spec)))[0];
+    // Counted with the model's key checks, unchanged members from their snapshots (materialize.ts).
+    const members = ctx.memberCounts.get(spec.index);
+    if (!members) throw new Error(`no member counts for sync ${p.sync.id}: its model was not materialized`);
     result.members = Number(members?.members ?? 0);
     result.invalid = Number(members?.invalid ?? 0);
     result.held_out = Number(members?.held_out ?? 0);

@@ -9,10 +9,10 @@ import { metaCapabilities } from '../../src/platforms/meta/capabilities.js';
 import { acquireLock, lockHolder, releaseLock } from '../../src/runner/lock.js';
 import { migrate } from '../../src/runner/state.js';
 import { finishRunSql, insertRunSql, invalidIdentifiersSql } from '../../src/warehouse/sql/audit.js';
-import { sourceSync } from '../../src/runner/prepare.js';
 import { candidateSql, duplicateKeysSql, keyCheckSql, recordHoldoutsSql, type NormalizedIdentifier } from '../../src/warehouse/sql/candidate.js';
 import { commitSql } from '../../src/warehouse/sql/commit.js';
-import { audienceSizeSql, deltaCountsSql, deltaSql, memberCountsSql, partCountsSql, partsSql, type SyncSqlSpec } from '../../src/warehouse/sql/delta.js';
+import { audienceSizeSql, deltaCountsSql, deltaSql, partCountsSql, partsSql, type SyncSqlSpec } from '../../src/warehouse/sql/delta.js';
+import { memberCountsSql } from '../../src/warehouse/sql/members.js';
 import { literal, sqlDialect, type SqlDialect } from '../../src/warehouse/sql/dialect.js';
 import { stateTables } from '../../src/warehouse/sql/names.js';
 import { holdBackAddsSql, memberResultsSql, resultCountsSql, rowsToSendSql } from '../../src/warehouse/sql/outcome.js';
@@ -135,8 +135,8 @@ export async function statementsFor(name: Dialect): Promise<Record<string, strin
     }),
     // As the runner builds it: skipping members whose source rows match both syncs' snapshots;
     // and whole, for a sync that sends every member.
-    candidate: [candidateSql(d, model, candidateIds, { defaultRegion: 'US', syncs: [sourceSync(spec), sourceSync(googleSpec)], snapshots: t.snapshots })],
-    candidate_whole: [candidateSql(d, model, candidateIds, { defaultRegion: 'US', syncs: [sourceSync(spec), sourceSync(googleSpec)] })],
+    candidate: [candidateSql(d, model, candidateIds, { defaultRegion: 'US', syncs: [spec, googleSpec], snapshots: t.snapshots })],
+    candidate_whole: [candidateSql(d, model, candidateIds, { defaultRegion: 'US', syncs: [spec, googleSpec] })],
     key_checks: [keyCheckSql(d, model.name, [spec, googleSpec], { index: spec.index, syncId: spec.syncId, snapshots: t.snapshots }), duplicateKeysSql(d, model.name)],
     holdouts: [recordHoldoutsSql(d, model, t.holdouts, NOW)],
     audit_insert: [

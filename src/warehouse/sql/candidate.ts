@@ -20,7 +20,8 @@ import {
 } from './names.js';
 import { normalizeSql, regionLettersSql, regionLookup, usesPhone, WS } from './normalize.js';
 import { phoneStages } from './phone.js';
-import { memberCountColumns, type SyncSqlSpec } from './delta.js';
+import type { SyncSqlSpec } from './delta.js';
+import { memberCountColumns } from './members.js';
 import { sourceFingerprintSql, type SourceSync } from './source.js';
 import { stripTrailingTerminator } from './trailing.js';
 

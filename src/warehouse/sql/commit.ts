@@ -9,7 +9,8 @@
 // without one get theirs where the source proves it (address.ts, docs/identity.md).
 import { joinParts } from './address.js';
 import { literal, type SqlDialect } from './dialect.js';
-import { addressParts, eligibleSql, kindsMaskOf, sameFingerprint, type SyncSqlSpec } from './delta.js';
+import { addressParts, sameFingerprint, type SyncSqlSpec } from './delta.js';
+import { eligibleSql, kindsMaskOf } from './members.js';
 import { heldColumn, NORMALIZED, normalizedColumn, scratch, snapshotColumn, sourceFingerprintColumn, type StateTables } from './names.js';
 import { encodeSql, storedSql } from './normalize.js';
 

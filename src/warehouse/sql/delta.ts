@@ -11,21 +11,9 @@ import type { AddressRule, IdentifierKind, IdentifierRule } from '../../core/ide
 import type { ConsentSignal, SyncMode } from '../../core/manifest.js';
 import { addressLayout, joinParts, partOfKey, snapshotReference, type AddressPart } from './address.js';
 import { literal, type SqlDialect } from './dialect.js';
-import {
-  cleanColumn,
-  heldColumn,
-  IN_MODEL,
-  NORMALIZED,
-  normalizedColumn,
-  presentColumn,
-  scratch,
-  signalColumn,
-  snapshotColumn,
-  snapshotFingerprintColumn,
-  sourceFingerprintColumn,
-} from './names.js';
+import { eligibleSql, kindsMaskOf, normalizedRef } from './members.js';
+import { cleanColumn, heldColumn, normalizedColumn, scratch, signalColumn, snapshotColumn, snapshotFingerprintColumn, sourceFingerprintColumn } from './names.js';
 import { encodeSql, storedSql } from './normalize.js';
-import { kindsMaskSql } from './source.js';
 
 export interface SyncSqlSpec {
   syncId: string;
@@ -98,19 +86,17 @@ function snapshotCte(d: SqlDialect, spec: SyncSqlSpec, snapshots: string): strin
   return `snap AS (SELECT ${cols.join(', ')} FROM ${snapshots} WHERE ${where})`;
 }
 
-/** Members eligible for this sync: consented, not held out, with at least one valid match identifier. */
 /** The fingerprint of a candidate row's normalized values (and consent signals) for the sync. */
 function fingerprintSql(d: SqlDialect, spec: SyncSqlSpec): string {
-  const n = (kind: IdentifierKind, rule: IdentifierRule) => d.quoteIdent(normalizedColumn(kind, rule.normalizer));
   return d.hash64([
-    ...spec.identifiers.flatMap((i) => [literal(d, `${i.kind}:${i.rule.normalizer}:${i.rule.encoding}`), n(i.kind, i.rule)]),
+    ...spec.identifiers.flatMap((i) => [literal(d, `${i.kind}:${i.rule.normalizer}:${i.rule.encoding}`), normalizedRef(d, i)]),
     ...(spec.signals ?? []).flatMap((sig) => [literal(d, `consent:${sig}`), d.quoteIdent(signalColumn(sig))]),
   ]);
 }
 
+/** Members eligible for this sync (eligibleSql), with their values and fingerprints. */
 function eligibleCte(d: SqlDialect, spec: SyncSqlSpec, name = 'cand'): string {
-  const n = (kind: IdentifierKind, rule: IdentifierRule) => d.quoteIdent(normalizedColumn(kind, rule.normalizer));
-  const values = spec.identifiers.map((i) => `${n(i.kind, i.rule)} AS n_${i.kind}`);
+  const values = spec.identifiers.map((i) => `${normalizedRef(d, i)} AS n_${i.kind}`);
   // The rule is part of the fingerprint, so changing how a kind is normalized or encoded re-sends it.
   // A change of consent is a change: the member is sent again with its new signals.
   const signals = (spec.signals ?? []).map((sig) => `${d.quoteIdent(signalColumn(sig))} AS sig_${sig}`);
@@ -120,65 +106,6 @@ function eligibleCte(d: SqlDialect, spec: SyncSqlSpec, name = 'cand'): string {
   FROM ${d.quoteIdent(scratch.candidate(spec.model))}
   WHERE ${eligibleSql(d, spec)}
 )`;
-}
-
-/** A candidate row's kind is valid under the sync's rule (SQL boolean; FALSE on rows not normalized). */
-const validOf = (d: SqlDialect, i: { kind: IdentifierKind; rule: IdentifierRule }, alias?: string) =>
-  `${alias ? `${alias}.` : ''}${d.quoteIdent(normalizedColumn(i.kind, i.rule.normalizer))} IS NOT NULL`;
-
-/** Some match identifier of the sync is valid (SQL boolean over candidate columns). */
-function anyValidSql(d: SqlDialect, spec: SyncSqlSpec, alias?: string): string {
-  const any = spec.identifiers.filter((i) => i.rule.role === 'match').map((i) => validOf(d, i, alias));
-  return `(${any.join(' OR ') || 'FALSE'})`;
-}
-
-/** A candidate row the sync sends: consented, not held out, keyed, with a valid match identifier. */
-export function eligibleSql(d: SqlDialect, spec: SyncSqlSpec, alias?: string): string {
-  const a = alias ? `${alias}.` : '';
-  return `${a}${IN_MODEL} AND ${a}consented AND NOT ${a}held_out AND ${a}member_key IS NOT NULL AND ${anyValidSql(d, spec, alias)}`;
-}
-
-/** The kinds_mask (source.ts) of a candidate row for this sync's kinds. */
-export function kindsMaskOf(d: SqlDialect, spec: SyncSqlSpec, alias?: string): string {
-  const a = alias ? `${alias}.` : '';
-  return kindsMaskSql(spec.identifiers, (k) => `${a}${d.quoteIdent(presentColumn(k))}`, (k) => validOf(d, spec.identifiers.find((i) => i.kind === k)!, alias));
-}
-
-/**
- * The aggregates of memberCountsSql, each named `<prefix><count>`, so they can share a scan with
- * the key checks (candidate.ts). Identifier counts read normalized rows only: an incremental
- * candidate's others are members whose counts are in their snapshot's kinds_mask (cleanCounts in
- * source.ts adds them), and rows neither consented nor synced, which only no_consent counts.
- */
-export function memberCountColumns(d: SqlDialect, spec: SyncSqlSpec, prefix = ''): string[] {
-  const valid = anyValidSql(d, spec);
-  const keyed = `${IN_MODEL} AND member_key IS NOT NULL`;
-  const eligible = `${keyed} AND ${NORMALIZED} AND consented AND NOT held_out`;
-  const perKind = spec.identifiers.flatMap((i) => {
-    const p = d.quoteIdent(presentColumn(i.kind));
-    return [
-      `sum(CASE WHEN ${eligible} AND ${p} THEN 1 ELSE 0 END) AS ${prefix}present_${i.kind}`,
-      `sum(CASE WHEN ${eligible} AND ${p} AND NOT ${validOf(d, i)} THEN 1 ELSE 0 END) AS ${prefix}invalid_${i.kind}`,
-    ];
-  });
-  return [
-    ...perKind,
-    `sum(CASE WHEN ${keyed} AND NOT consented THEN 1 ELSE 0 END) AS ${prefix}no_consent`,
-    `sum(CASE WHEN ${keyed} AND consented AND held_out THEN 1 ELSE 0 END) AS ${prefix}held_out`,
-    `sum(CASE WHEN ${eligible} AND NOT ${valid} THEN 1 ELSE 0 END) AS ${prefix}invalid`,
-    `sum(CASE WHEN ${eligible} AND ${valid} THEN 1 ELSE 0 END) AS ${prefix}members`,
-  ];
-}
-
-/**
- * Counts for plan and run: eligible members and members excluded as invalid (no valid match
- * identifier). Exact on a whole candidate; on an incremental one the runner adds the unnormalized
- * members from their kinds_mask (cleanCounts, source.ts).
- */
-export function memberCountsSql(d: SqlDialect, spec: SyncSqlSpec): string {
-  return `SELECT
-  ${memberCountColumns(d, spec).join(',\n  ')}
-FROM ${d.quoteIdent(scratch.candidate(spec.model))}`;
 }
 
 /** The candidate was joined with this sync's snapshot and nothing makes the sync send everyone. */

@@ -75,6 +75,7 @@ export const heldColumn = (index: number) => `held_${index}`;
 export const cleanColumn = (index: number) => `clean_${index}`;
 /** and its fingerprint of normalized values (compared when the source changed). */
 export const snapshotFingerprintColumn = (index: number) => `snap_fp_${index}`;
+/** The three above, as the candidate carries them. */
 export const joinedColumns = (index: number) => [heldColumn(index), cleanColumn(index), snapshotFingerprintColumn(index)];
 /** Candidate column of an incremental candidate: the sync's snapshot's kinds_mask (source.ts). */
 export const kindsMaskColumn = (index: number) => `kinds_mask_${index}`;
