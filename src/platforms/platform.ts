@@ -16,6 +16,13 @@ export interface PlatformCapabilities {
   defaultRequestsPerSecond?: number;
   defaultConcurrency?: number;
   replace: 'session' | 'remove-all' | 'none'; // how --full-refresh is done
+  /**
+   * How the platform's payload holds a row, when that can be written in SQL: 'json_array' is a JSON
+   * array of the sync's kinds in order with "" for a missing value (Meta's multi-key data). Delivery
+   * then has the warehouse write whole batches (DeliveryBatch.encoded), and no row passes through
+   * JavaScript on its own. Absent: send() gets rows as objects.
+   */
+  rowEncoding?: 'json_array';
   /** Takes per-member consent signals with each added member (Google Data Manager). */
   memberConsent?: boolean;
   minAudienceSize?: number;
@@ -34,15 +41,29 @@ export interface DeliveryBatch {
   op: DeliveryOp;
   /** The identifier kinds this sync sends, in a stable order (the payload schema). */
   kinds: IdentifierKind[];
+  /** Empty when the batch comes encoded. */
   rows: HashedRow[];
+  /** The rows already in the platform's capabilities.rowEncoding; set only for platforms that declare one. */
+  encoded?: EncodedRows;
   /** Per row, the member's consent signals, when the platform takes them and the model maps them. */
   consent?: (MemberConsent | undefined)[];
   /** For 'replace': the session the batch belongs to, its place in it, and whether it closes it. */
   session?: { id: string; seq: number; last: boolean };
 }
 
+/** A batch's rows as the warehouse wrote them: `json` is the whole array of rows, `count` its length. */
+export interface EncodedRows {
+  json: string;
+  count: number;
+}
+
+/** Rows in a batch, encoded or not. */
+export function batchRowCount(batch: { rows: HashedRow[]; encoded?: EncodedRows }): number {
+  return batch.encoded ? batch.encoded.count : batch.rows.length;
+}
+
 export interface RowRejection {
-  index: number; // into DeliveryBatch.rows
+  index: number; // the row's place in the batch (DeliveryBatch.rows, or the encoded array)
   reason: string; // the platform's words; never contains identifier values
   code?: string;
 }

@@ -6,6 +6,7 @@
 //   so their removal rows count as sent once it completes.
 import type { Logger } from 'pino';
 import { FatalError, RetriableError } from '../core/errors.js';
+import { batches } from '../platforms/delivery/batcher.js';
 import { deliver, type DeliveryOutcome } from '../platforms/delivery/deliver.js';
 import { defaultRetryPolicy, withRetries } from '../platforms/delivery/retry.js';
 import type { DeliveryOp, PlatformReport } from '../platforms/platform.js';
@@ -13,6 +14,7 @@ import type { SyncSqlSpec } from '../warehouse/sql/delta.js';
 import { coverRemovalsSql, failRowsSql, holdBackAddsSql, rowsToSendSql, unpackRows, type RowsToSend } from '../warehouse/sql/outcome.js';
 import type { RunContext } from './context.js';
 import { OutcomeWriter } from './outcomes.js';
+import { encodedBatches } from './encoded-batches.js';
 import type { DestinationClient } from './platforms.js';
 
 export interface DeliveryPlan {
@@ -75,15 +77,16 @@ export async function deliverSync(ctx: RunContext, plan: DeliveryPlan): Promise<
       await writer.flush();
       await wh.execute(holdBackAddsSql(d, spec, t.deliveries, runId, now()));
     }
+    const kinds = spec.identifiers.map((i) => i.kind);
+    const partOp = op === 'replace' ? 'add' : op;
     const summary = await deliver({
       platform: client.platform,
       audienceId,
       op,
-      kinds: spec.identifiers.map((i) => i.kind),
-      signals: spec.signals,
-      rows: streamRowsToSend(wh, rowsToSendSql(d, spec, op === 'replace' ? 'add' : op, t.deliveries, runId)),
-      maxRows: client.maxRows,
-      maxBytes: client.maxBytes,
+      kinds,
+      batches: encodable(client, spec)
+        ? encodedBatches(ctx, spec, partOp, runId, client.maxRows)
+        : batches(streamRowsToSend(wh, rowsToSendSql(d, spec, partOp, t.deliveries, runId)), kinds, { maxRows: client.maxRows, maxBytes: client.maxBytes }, spec.signals),
       concurrency: client.concurrency,
       retry,
       logger,
@@ -143,6 +146,14 @@ function notApplied(error: unknown): Error {
 /** The platform's code for a failure (CONCURRENT_MODIFICATION, ETIMEDOUT...), for audsync_changes.error_code. */
 function platformCode(error: unknown): string | undefined {
   return error instanceof RetriableError || error instanceof FatalError ? error.details.code : undefined;
+}
+
+/**
+ * The warehouse can write this sync's batches whole: the platform declares how its payload holds a
+ * row, and nothing needs cutting by bytes or carrying per member beside the row (consent signals).
+ */
+function encodable(client: DestinationClient, spec: SyncSqlSpec): boolean {
+  return client.platform.capabilities.rowEncoding === 'json_array' && client.maxBytes === undefined && !spec.signals?.length;
 }
 
 /** The rows to send, each hashed kind's value unpacked from the one `packed` column ('' was NULL). */

@@ -15,7 +15,7 @@ import { audienceSizeSql, deltaCountsSql, deltaSql, partCountsSql, partsSql, typ
 import { memberCountsSql } from '../../src/warehouse/sql/members.js';
 import { literal, sqlDialect, type SqlDialect } from '../../src/warehouse/sql/dialect.js';
 import { stateTables } from '../../src/warehouse/sql/names.js';
-import { holdBackAddsSql, memberResultsSql, resultCountsSql, rowsToSendSql } from '../../src/warehouse/sql/outcome.js';
+import { encodedBatchesSql, heldBackRowsSql, holdBackAddsSql, memberResultsSql, resultCountsSql, rowsToSendSql, sendSpanSql } from '../../src/warehouse/sql/outcome.js';
 import type { Dialect, Row, Warehouse, WarehouseCapabilities } from '../../src/warehouse/warehouse.js';
 
 export const DIALECTS: Dialect[] = ['duckdb', 'postgres', 'bigquery', 'snowflake'];
@@ -151,6 +151,11 @@ export async function statementsFor(name: Dialect): Promise<Record<string, strin
     counts: [deltaCountsSql(d, spec), partCountsSql(d, spec), audienceSizeSql(d, spec, t.snapshots)],
     hold_back_adds: [holdBackAddsSql(d, spec, t.deliveries, RUN_ID, NOW)],
     rows_to_send: [rowsToSendSql(d, spec, 'remove', t.deliveries, RUN_ID).sql, rowsToSendSql(d, spec, 'add', t.deliveries, RUN_ID).sql],
+    encoded_batches: [
+      sendSpanSql(d, spec, 'add'),
+      heldBackRowsSql(d, spec, 'add', t.deliveries, RUN_ID),
+      encodedBatchesSql(d, spec, 'add', t.deliveries, RUN_ID, { from: 1001, to: 81000 }, 10_000),
+    ],
     member_results: [memberResultsSql(d, spec, t.deliveries, RUN_ID, 'not sent'), resultCountsSql(d, spec)],
     commit: commitSql(d, spec, t, commit),
     audit_finish: [

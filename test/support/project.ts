@@ -58,6 +58,7 @@ export interface ProjectOptions {
   syncExtra?: string; // YAML lines appended under the sync (indented 4)
   defaults?: string; // YAML for `defaults:` (indented 2)
   databaseFile?: string; // DuckDB state file name, default state.duckdb
+  identifiers?: string; // YAML flow mapping of the model's identifiers, default { email: email }
 }
 
 /** Where the source rows and the state live, and how the test writes and reads them. */
@@ -100,7 +101,7 @@ ${options.defaults ?? '  guardrails: { max_remove_percent: 100, min_members: 0 }
 sql: |
 ${backend.modelSql}
 key: customer_id
-identifiers: { email: email }
+identifiers: ${options.identifiers ?? '{ email: email }'}
 consent: ads_consent
 ${options.modelExtra ?? ''}
 syncs:
@@ -170,7 +171,7 @@ function duckdbBackend(dir: string, databaseFile: string): Backend {
     columns = {'customer_id': 'VARCHAR', 'email': 'VARCHAR', 'ads_consent': 'BOOLEAN'})`,
     env: {},
     async writeCustomers(rows) {
-      const csv = ['customer_id,email,ads_consent', ...rows.map((r) => `${r.customer_id},${csvField(r.email)},${r.ads_consent}`)];
+      const csv = ['customer_id,email,ads_consent', ...rows.map((r) => `${r.customer_id === '' ? '' : csvField(r.customer_id)},${csvField(r.email)},${r.ads_consent}`)];
       await writeFile(join(dir, 'data', 'customers.csv'), csv.join('\n') + '\n');
     },
     query: (sql) => queryDuckDbFile(join(dir, databaseFile), sql) as never,

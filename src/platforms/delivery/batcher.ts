@@ -2,7 +2,7 @@
 // row_id order, so a batch's outcome is one record for the range first..last; ids inside may have
 // gaps (rows held back), which is why each batch keeps its row ids for per-row rejections.
 import type { HashedRow, IdentifierKind } from '../../core/identifiers.js';
-import type { MemberConsent } from '../platform.js';
+import type { EncodedRows, MemberConsent } from '../platform.js';
 
 export interface DeliveryRow {
   row_id: number;
@@ -13,7 +13,10 @@ export interface Batch {
   firstRowId: number;
   lastRowId: number;
   rowIds: number[];
+  /** Empty when the batch comes encoded. */
   rows: HashedRow[];
+  /** The rows as the warehouse wrote them in the platform's rowEncoding (runner/encoded-batches.ts). */
+  encoded?: EncodedRows;
   /** Per row, when the sync sends consent signals (columns sig_<signal> of the delivery rows). */
   consent?: (MemberConsent | undefined)[];
   session?: { id: string; seq: number; last: boolean };
@@ -75,4 +78,21 @@ function memberConsent(record: Record<string, unknown>, signals: string[]): Memb
     if (value === 'GRANTED' || value === 'DENIED') out[signal] = value;
   }
   return Object.keys(out).length ? (out as MemberConsent) : undefined;
+}
+
+/**
+ * An encoded batch's rows as objects, for the rare batch that must be cut in two (a platform refused
+ * it whole): 'json_array' rows hold the kinds in order, "" where the member has none.
+ */
+export function decodeRows(encoded: EncodedRows, kinds: IdentifierKind[]): HashedRow[] {
+  const rows = JSON.parse(encoded.json) as string[][];
+  if (!Array.isArray(rows) || rows.length !== encoded.count) throw new Error(`an encoded batch of ${encoded.count} rows decoded to ${Array.isArray(rows) ? rows.length : 'no'} rows`);
+  return rows.map((values) => {
+    const row: HashedRow = {};
+    kinds.forEach((kind, i) => {
+      const value = values[i];
+      if (value) row[kind] = value;
+    });
+    return row;
+  });
 }

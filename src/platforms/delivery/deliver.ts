@@ -8,8 +8,8 @@ import type { Logger } from 'pino';
 import { FatalError, RetriableError } from '../../core/errors.js';
 import type { IdentifierKind } from '../../core/identifiers.js';
 import { redact } from '../../core/secrets.js';
-import type { DeliveryOp, Platform } from '../platform.js';
-import { batches, type Batch } from './batcher.js';
+import { batchRowCount, type DeliveryOp, type Platform } from '../platform.js';
+import { decodeRows, type Batch } from './batcher.js';
 import { backoffMs, sleep, type RetryPolicy } from './retry.js';
 
 export interface DeliveryOutcome {
@@ -28,11 +28,8 @@ export interface DeliverOptions {
   audienceId: string;
   op: DeliveryOp;
   kinds: IdentifierKind[];
-  /** Consent signals carried by the rows (sig_<signal> columns), sent per member. */
-  signals?: string[];
-  rows: AsyncIterable<Record<string, unknown>[]>;
-  maxRows: number;
-  maxBytes?: number;
+  /** Request-sized batches in row_id order: batcher.ts's batches() or runner/encoded-batches.ts. */
+  batches: AsyncIterable<Batch>;
   concurrency: number;
   retry: RetryPolicy;
   logger: Logger;
@@ -57,7 +54,7 @@ export async function deliver(o: DeliverOptions): Promise<DeliverySummary> {
     summary.stopped ??= error;
   };
 
-  for await (const batch of batches(o.rows, o.kinds, { maxRows: o.maxRows, maxBytes: o.maxBytes }, o.signals)) {
+  for await (const batch of o.batches) {
     if (summary.stopped) break;
     // Backpressure: read no further ahead than the requests we may have open.
     await inFlight.onSizeLessThan(o.concurrency);
@@ -80,7 +77,7 @@ async function deliverReplace(o: DeliverOptions, summary: DeliverySummary): Prom
   const stop = (error: Error) => {
     summary.stopped ??= error;
   };
-  for await (const batch of batches(o.rows, o.kinds, { maxRows: o.maxRows, maxBytes: o.maxBytes }, o.signals)) {
+  for await (const batch of o.batches) {
     if (pending) await sendWithRetries(o, { ...pending, session: { id, seq: ++seq, last: false } }, summary, stop);
     if (summary.stopped) return summary;
     pending = batch;
@@ -90,17 +87,26 @@ async function deliverReplace(o: DeliverOptions, summary: DeliverySummary): Prom
 }
 
 async function sendWithRetries(o: DeliverOptions, batch: Batch, summary: DeliverySummary, stop: (e: Error) => void): Promise<void> {
-  const base = { op: o.op, firstRowId: batch.firstRowId, lastRowId: batch.lastRowId, rowCount: batch.rows.length };
+  const rowCount = batchRowCount(batch);
+  const base = { op: o.op, firstRowId: batch.firstRowId, lastRowId: batch.lastRowId, rowCount };
   for (let attempt = 1; ; attempt++) {
     if (summary.stopped) return; // another request hit a fatal error: leave this range unsent
     try {
       summary.requests++;
-      const result = await o.platform.send({ audienceId: o.audienceId, op: o.op, kinds: o.kinds, rows: batch.rows, consent: batch.consent, session: batch.session });
-      if (result.wholeBatch && batch.rows.length > 1 && !batch.session) {
+      const result = await o.platform.send({
+        audienceId: o.audienceId,
+        op: o.op,
+        kinds: o.kinds,
+        rows: batch.rows,
+        ...(batch.encoded ? { encoded: batch.encoded } : {}),
+        consent: batch.consent,
+        session: batch.session,
+      });
+      if (result.wholeBatch && rowCount > 1 && !batch.session) {
         // Refused whole for rows it did not name: halve until the bad rows stand alone, so the good
         // ones still get through. Costs about 2 x log2(batch) requests per bad row.
         summary.bisections++;
-        const [left, right] = split(batch);
+        const [left, right] = split(batch, o.kinds);
         await sendWithRetries(o, left, summary, stop);
         await sendWithRetries(o, right, summary, stop);
         return;
@@ -109,7 +115,7 @@ async function sendWithRetries(o: DeliverOptions, batch: Batch, summary: Deliver
       await o.onOutcome({ ...base, status: 'sent', attempts: attempt });
       for (const r of rejected) {
         const rowId = batch.rowIds[r.index];
-        if (rowId === undefined) throw new Error(`the platform rejected row ${r.index} of a ${batch.rows.length}-row request`);
+        if (rowId === undefined) throw new Error(`the platform rejected row ${r.index} of a ${rowCount}-row request`);
         await o.onOutcome({
           op: o.op,
           firstRowId: rowId,
@@ -121,7 +127,7 @@ async function sendWithRetries(o: DeliverOptions, batch: Batch, summary: Deliver
           errorMessage: redact(r.reason),
         });
       }
-      summary.rowsSent += batch.rows.length - rejected.length;
+      summary.rowsSent += rowCount - rejected.length;
       summary.rowsFailed += rejected.length;
       return;
     } catch (error) {
@@ -129,14 +135,14 @@ async function sendWithRetries(o: DeliverOptions, batch: Batch, summary: Deliver
       if (retriable && attempt < o.retry.maxAttempts && summary.retries < o.retry.budget) {
         summary.retries++;
         const delay = backoffMs(o.retry, attempt, error.details.retryAfterMs);
-        o.logger.warn({ op: o.op, rows: batch.rows.length, attempt, delay_ms: delay, error: error.message }, 'request failed, retrying');
+        o.logger.warn({ op: o.op, rows: rowCount, attempt, delay_ms: delay, error: error.message }, 'request failed, retrying');
         await sleep(delay);
         continue;
       }
       const message = error instanceof Error ? error.message : String(error);
       const code = retriable ? (error.details.code ?? 'retries_exhausted') : error instanceof FatalError ? (error.details.code ?? 'fatal') : 'error';
       await o.onOutcome({ ...base, status: 'failed', attempts: attempt, errorCode: code, errorMessage: redact(message) });
-      summary.rowsFailed += batch.rows.length;
+      summary.rowsFailed += rowCount;
       // Fatal answers, a platform still failing after every retry, and a spent retry budget stop the
       // sync: sending the rest would only fail the same way.
       const reason =
@@ -149,17 +155,19 @@ async function sendWithRetries(o: DeliverOptions, batch: Batch, summary: Deliver
   }
 }
 
-function split(batch: Batch): [Batch, Batch] {
-  const mid = Math.ceil(batch.rows.length / 2);
+/** Halves of a batch; an encoded one is decoded first (once: its halves are plain rows). */
+function split(batch: Batch, kinds: IdentifierKind[]): [Batch, Batch] {
+  const rows = batch.encoded ? decodeRows(batch.encoded, kinds) : batch.rows;
+  const mid = Math.ceil(rows.length / 2);
   const part = (from: number, to: number): Batch => {
     const rowIds = batch.rowIds.slice(from, to);
     return {
       firstRowId: rowIds[0]!,
       lastRowId: rowIds.at(-1)!,
       rowIds,
-      rows: batch.rows.slice(from, to),
+      rows: rows.slice(from, to),
       ...(batch.consent ? { consent: batch.consent.slice(from, to) } : {}),
     };
   };
-  return [part(0, mid), part(mid, batch.rows.length)];
+  return [part(0, mid), part(mid, rows.length)];
 }

@@ -10,6 +10,8 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   /** Sent as application/json. */
   json?: unknown;
+  /** Sent as application/json as it is: JSON text the caller wrote (a payload the warehouse encoded). */
+  jsonText?: string;
   /** Sent as application/x-www-form-urlencoded. */
   form?: Record<string, string>;
   timeoutMs: number;
@@ -30,7 +32,10 @@ export async function sendRequest(request: HttpRequest): Promise<HttpResponse> {
   const host = hostOf(request.url); // throws a plain Error: a malformed URL is a bug, not worth a retry
   const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
   let body: string | URLSearchParams | undefined;
-  if (request.json !== undefined) {
+  if (request.jsonText !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = request.jsonText;
+  } else if (request.json !== undefined) {
     headers['content-type'] = 'application/json';
     body = JSON.stringify(request.json);
   } else if (request.form) {

@@ -19,6 +19,7 @@ export const metaCapabilities: PlatformCapabilities = {
     country: { role: 'attribute', normalizer: 'country_lower', encoding: 'sha256' },
   },
   maxRowsPerRequest: 10_000, // Meta's documented cap per /users call
+  rowEncoding: 'json_array', // payload.data: one array per row, the schema's keys in order
   defaultConcurrency: 4,
   defaultRequestsPerSecond: 10,
   replace: 'session', // full refresh through /usersreplace sessions

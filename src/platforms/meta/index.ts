@@ -2,7 +2,7 @@
 import { registerSecret } from '../../core/secrets.js';
 import { checkBaseUrl } from '../http/base-url.js';
 import { FatalError } from '../../core/errors.js';
-import type { BatchResult, DeliveryBatch, DeliveryOp, Platform, PlatformDefinition, PlatformReport } from '../platform.js';
+import { batchRowCount, type BatchResult, type DeliveryBatch, type DeliveryOp, type Platform, type PlatformDefinition, type PlatformReport } from '../platform.js';
 import { SessionCounts } from './session-counts.js';
 import type { AudienceRef } from '../../core/manifest.js';
 import { resolveAudience } from './audience.js';
@@ -10,7 +10,7 @@ import { metaCapabilities } from './capabilities.js';
 import { GraphClient } from './client.js';
 import type { MetaConfig } from './config.js';
 import { classifyGraphError, isRejection } from './errors.js';
-import { buildPayload } from './payload.js';
+import { buildPayload, encodedPayloadJson } from './payload.js';
 
 const GRAPH_URL = 'https://graph.facebook.com';
 
@@ -51,22 +51,26 @@ class MetaPlatform implements Platform {
   }
 
   async send(batch: DeliveryBatch): Promise<BatchResult> {
-    if (batch.rows.length === 0) return { accepted: 0, rejected: [] };
-    const payload = buildPayload(batch.kinds, batch.rows);
+    const count = batchRowCount(batch);
+    if (count === 0) return { accepted: 0, rejected: [] };
+    // Encoded rows go into the body as the warehouse wrote them; others are built here.
+    const [params, jsonParams] = batch.encoded
+      ? [{}, { payload: encodedPayloadJson(batch.kinds, batch.encoded.json) }]
+      : [{ payload: buildPayload(batch.kinds, batch.rows) }, {}];
     const response =
       batch.op === 'replace'
-        ? await this.client.write('POST', [batch.audienceId, 'usersreplace'], { payload, session: replaceSession(batch) })
-        : await this.client.write(batch.op === 'add' ? 'POST' : 'DELETE', [batch.audienceId, 'users'], { payload });
+        ? await this.client.write('POST', [batch.audienceId, 'usersreplace'], { ...params, session: replaceSession(batch) }, jsonParams)
+        : await this.client.write(batch.op === 'add' ? 'POST' : 'DELETE', [batch.audienceId, 'users'], params, jsonParams);
     if (response.status >= 200 && response.status < 300) {
       this.counts.record(batch.audienceId, batch.op, response.body);
-      return { accepted: batch.rows.length, rejected: [] };
+      return { accepted: count, rejected: [] };
     }
 
     const failure = classifyGraphError(response, { adAccountId: this.adAccountId, audienceId: batch.audienceId, secrets: this.client.secrets });
     if (!isRejection(failure)) throw failure;
     // A replace session cannot be bisected: a refused batch fails the whole replace.
     if (batch.op === 'replace') throw new FatalError(`Meta refused a batch of the replace session: ${failure.reason}`, { code: failure.code });
-    return { accepted: 0, rejected: batch.rows.map((_, index) => ({ index, reason: failure.reason, code: failure.code })), wholeBatch: true };
+    return { accepted: 0, rejected: Array.from({ length: count }, (_, index) => ({ index, reason: failure.reason, code: failure.code })), wholeBatch: true };
   }
 }
 

@@ -29,3 +29,9 @@ export function buildPayload(kinds: IdentifierKind[], rows: HashedRow[]): MetaPa
     data: rows.map((row) => kinds.map((kind) => row[kind] ?? '')),
   };
 }
+
+/** The payload as JSON text around rows the warehouse already wrote as JSON arrays (rowEncoding 'json_array'). */
+export function encodedPayloadJson(kinds: IdentifierKind[], rowsJson: string): string {
+  if (new Set(kinds).size !== kinds.length) throw new Error(`identifier kinds repeat in a Meta batch: ${kinds.join(', ')}`);
+  return `{"schema":${JSON.stringify(kinds.map((kind) => META_SCHEMA_KEYS[kind]))},"is_raw":true,"data":${rowsJson}}`;
+}

@@ -36,6 +36,10 @@ export interface SqlDialect {
   valuesTable(columns: string[], rows: (string | null)[][]): string;
   /** The first 8 hex digits of a hex string as a non-negative integer (for stable buckets). */
   hexPrefixToInt(expr: string): string;
+  /** A text expression as JSON string text, quotes and escapes included ('a"b' -> '"a\\"b"'). */
+  jsonString(expr: string): string;
+  /** The texts of a group joined by a separator, in the order of orderBy. */
+  orderedStringAgg(expr: string, separator: string, orderBy: string): string;
   /** A UTC timestamp literal from an ISO-8601 string. */
   timestamp(iso: string): string;
   createTempTableAs(name: string, select: string): string;

@@ -16,6 +16,8 @@ export const postgresDialect: SqlDialect = {
   primaryKey: (columns) => `PRIMARY KEY (${columns.join(', ')})`,
   mod: (a, b) => `mod(${a}, ${b})`,
   isTrue: (expr) => `(${expr} IS TRUE)`,
+  jsonString: (expr) => `CAST(to_json(CAST(${expr} AS text)) AS text)`,
+  orderedStringAgg: (expr, separator, orderBy) => `string_agg(${expr}, ${str(separator)} ORDER BY ${orderBy})`,
   sha256Hex: (expr) => `encode(sha256(convert_to(${expr}, 'UTF8')), 'hex')`,
   // hashtextextended is Postgres' own 64-bit text hash; a separator keeps ('ab','c') apart from ('a','bc').
   transactionLock: (name) => `SELECT pg_advisory_xact_lock(hashtextextended(${standardString(name)}, 0))`,
