@@ -42,16 +42,20 @@ export function validatePayload(param: unknown): ValidPayload {
 
   const rows: string[][] = [];
   let invalidEntries = 0;
-  data.forEach((raw: unknown, index) => {
+  const hashed = keys.map((key) => !PLAIN_KEYS.has(key));
+  for (let index = 0; index < data.length; index++) {
+    const raw: unknown = data[index];
     // Single-key schemas also take bare values, as in Meta's own examples.
     const row = typeof raw === 'string' && !Array.isArray(schema) ? [raw] : raw;
     if (!Array.isArray(row) || row.length !== keys.length) {
       throw invalidParam(`payload.data[${index}] must be an array of ${keys.length} value(s), one per schema key`);
     }
-    row.forEach((value: unknown, column) => checkValue(value, keys[column]!, index));
-    if (row.every((value) => value === '')) invalidEntries++;
+    const state = quickCheck(row, hashed);
+    // The quick check only says whether a row is fine; the slow one names the value at fault.
+    if (state === 'unsure') row.forEach((value: unknown, column) => checkValue(value, keys[column]!, index));
+    if (state === 'empty' || (state === 'unsure' && row.every((value) => value === ''))) invalidEntries++;
     rows.push(row as string[]);
-  });
+  }
   return { keys, rows, invalidEntries };
 }
 
@@ -69,6 +73,28 @@ function schemaKeys(schema: unknown): string[] {
     seen.add(key);
   }
   return schema as string[];
+}
+
+/**
+ * Whether a row's values are all strings, its hashed ones 64 lowercase hex digits or empty. A
+ * simulator at a million rows a second cannot afford a regex per value (about 0.3 us each): the
+ * row's hashes are joined and decoded as hex at once, which stops short at the first non-hex digit,
+ * and compared with their lowercase. 'unsure' sends the row through checkValue.
+ */
+function quickCheck(row: unknown[], hashed: boolean[]): 'ok' | 'empty' | 'unsure' {
+  let hex = '';
+  let empty = true;
+  for (let column = 0; column < row.length; column++) {
+    const value = row[column];
+    if (typeof value !== 'string') return 'unsure';
+    if (value === '') continue;
+    empty = false;
+    if (!hashed[column]) continue;
+    if (value.length !== 64) return 'unsure';
+    hex += value;
+  }
+  if (hex !== '' && (Buffer.from(hex, 'hex').length * 2 !== hex.length || hex.toLowerCase() !== hex)) return 'unsure';
+  return empty ? 'empty' : 'ok';
 }
 
 function checkValue(value: unknown, key: string, row: number): void {
