@@ -9,9 +9,9 @@ import type { RunContext } from './context.js';
 
 /**
  * Batches per query: enough to keep requests flowing while the next query runs, few enough that
- * memory stays small (8 x 10,000 rows x ~400 bytes, twice over while the next query runs).
+ * memory stays small (4 x 10,000 rows x ~400 bytes, twice over while the next query runs).
  */
-export const BATCHES_PER_QUERY = 8;
+export const BATCHES_PER_QUERY = 4;
 
 interface EncodedBatchRow {
   first_row_id: number;

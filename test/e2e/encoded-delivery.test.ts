@@ -34,8 +34,8 @@ describe.each(WAREHOUSES)('Meta batches written by the warehouse (%s)', (warehou
 
     const first = await p.run();
     expect(first.syncs[0]).toMatchObject({ status: 'success', added: 29, failed: 0 });
-    // 29 rows at 3 a request: 10 requests, the last with 2. The runner asks for 8 batches a query,
-    // so the rows span two queries.
+    // 29 rows at 3 a request: 10 requests, the last with 2. The runner asks for 4 batches a query,
+    // so the rows span three queries.
     expect(p.writes().map((w) => [w.op, w.rows, w.status])).toEqual([...Array(9).fill(['add', 3, 200]), ['add', 2, 200]]);
     const audience = p.audienceId();
     expect(p.sandbox.meta.members(audience, 'EXTERN_ID')).toEqual(all.map((c) => c.customer_id).sort());
