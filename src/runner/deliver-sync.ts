@@ -84,7 +84,7 @@ export async function deliverSync(ctx: RunContext, plan: DeliveryPlan): Promise<
       audienceId,
       op,
       kinds,
-      batches: encodable(client, spec)
+      batches: encodable(ctx, client, spec)
         ? encodedBatches(ctx, spec, partOp, runId, client.maxRows)
         : batches(streamRowsToSend(wh, rowsToSendSql(d, spec, partOp, t.deliveries, runId)), kinds, { maxRows: client.maxRows, maxBytes: client.maxBytes }, spec.signals),
       concurrency: client.concurrency,
@@ -150,10 +150,16 @@ function platformCode(error: unknown): string | undefined {
 
 /**
  * The warehouse can write this sync's batches whole: the platform declares how its payload holds a
- * row, and nothing needs cutting by bytes or carrying per member beside the row (consent signals).
+ * row, nothing needs cutting by bytes or carrying per member beside the row (consent signals), and
+ * the warehouse reads a range of rows without scanning them all (capabilities.rangeReads).
  */
-function encodable(client: DestinationClient, spec: SyncSqlSpec): boolean {
-  return client.platform.capabilities.rowEncoding === 'json_array' && client.maxBytes === undefined && !spec.signals?.length;
+function encodable(ctx: RunContext, client: DestinationClient, spec: SyncSqlSpec): boolean {
+  return (
+    ctx.warehouse.capabilities.rangeReads &&
+    client.platform.capabilities.rowEncoding === 'json_array' &&
+    client.maxBytes === undefined &&
+    !spec.signals?.length
+  );
 }
 
 /** The rows to send, each hashed kind's value unpacked from the one `packed` column ('' was NULL). */

@@ -4,6 +4,7 @@
 // first to its last, less the ones held back in this run (sendSpanSql says why that holds).
 import type { Batch } from '../platforms/delivery/batcher.js';
 import type { SyncSqlSpec } from '../warehouse/sql/delta.js';
+import { scratch } from '../warehouse/sql/names.js';
 import { encodedBatchesSql, heldBackRowsSql, sendSpanSql } from '../warehouse/sql/outcome.js';
 import type { RunContext } from './context.js';
 
@@ -31,6 +32,7 @@ export async function* encodedBatches(
   const { warehouse: wh, dialect: d, tables: t } = ctx;
   const [span] = await wh.query<{ first_row_id: number | null; last_row_id: number | null }>(sendSpanSql(d, spec, op));
   if (span?.first_row_id == null || span.last_row_id == null) return;
+  if (d.rangeIndex) await wh.execute(d.rangeIndex(scratch.parts(spec.index), 'row_id'));
   const first = Number(span.first_row_id);
   const last = Number(span.last_row_id);
   const heldRows = await wh.query<{ first_row_id: number }>(heldBackRowsSql(d, spec, op, t.deliveries, runId));

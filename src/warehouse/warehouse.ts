@@ -8,6 +8,13 @@ export interface WarehouseCapabilities {
   merge: boolean; // has MERGE (else DELETE + INSERT)
   maxIdentifierLength: number;
   tempTables: boolean; // session-scoped scratch tables
+  /**
+   * A query for a range of row ids reads about that range of a scratch table, not all of it (DuckDB's
+   * zone maps; a Postgres index, dialect.rangeIndex). Delivery then has the warehouse write request
+   * batches a few at a time (runner/encoded-batches.ts); engines that bill or scan per query whole
+   * (BigQuery, Snowflake) stream rows instead.
+   */
+  rangeReads: boolean;
 }
 
 export type Row = Record<string, unknown>;

@@ -116,7 +116,7 @@ function stable(sql: string): string {
 }
 
 async function recorded(d: SqlDialect, transactionalDdl: boolean, run: (wh: Warehouse) => Promise<unknown>): Promise<string[]> {
-  const wh = new RecordingWarehouse({ dialect: d.name, transactionalDdl, merge: true, maxIdentifierLength: 255, tempTables: true }, CATALOG[d.name]);
+  const wh = new RecordingWarehouse({ dialect: d.name, transactionalDdl, merge: true, maxIdentifierLength: 255, tempTables: true, rangeReads: true }, CATALOG[d.name]);
   await run(wh);
   return wh.sent.map(stable);
 }
@@ -152,6 +152,7 @@ export async function statementsFor(name: Dialect): Promise<Record<string, strin
     hold_back_adds: [holdBackAddsSql(d, spec, t.deliveries, RUN_ID, NOW)],
     rows_to_send: [rowsToSendSql(d, spec, 'remove', t.deliveries, RUN_ID).sql, rowsToSendSql(d, spec, 'add', t.deliveries, RUN_ID).sql],
     encoded_batches: [
+      ...(d.rangeIndex ? [d.rangeIndex('_audsync_parts_0', 'row_id')] : []),
       sendSpanSql(d, spec, 'add'),
       heldBackRowsSql(d, spec, 'add', t.deliveries, RUN_ID),
       encodedBatchesSql(d, spec, 'add', t.deliveries, RUN_ID, { from: 1001, to: 81000 }, 10_000),

@@ -40,7 +40,7 @@ describe('bigquery config', () => {
 
   it('is registered, and loads lazily', async () => {
     expect((await loadWarehouseConfigSpec('bigquery'))?.type).toBe('bigquery');
-    expect((await loadWarehouse('bigquery')).capabilities).toMatchObject({ dialect: 'bigquery', transactionalDdl: false, merge: true, maxIdentifierLength: 1024, tempTables: true });
+    expect((await loadWarehouse('bigquery')).capabilities).toMatchObject({ dialect: 'bigquery', transactionalDdl: false, merge: true, maxIdentifierLength: 1024, tempTables: true, rangeReads: false });
   });
 });
 

@@ -49,7 +49,7 @@ describe('registry and capabilities', () => {
   it('is registered as postgres, lazily, with its capabilities as data', async () => {
     const definition = await loadWarehouse('postgres');
     expect(definition.type).toBe('postgres');
-    expect(definition.capabilities).toEqual({ dialect: 'postgres', transactionalDdl: true, merge: true, maxIdentifierLength: 63, tempTables: true });
+    expect(definition.capabilities).toEqual({ dialect: 'postgres', transactionalDdl: true, merge: true, maxIdentifierLength: 63, tempTables: true, rangeReads: true });
     const spec = await loadWarehouseConfigSpec('postgres');
     expect(spec?.secretFields).toEqual(['connection', 'password']);
     const wh = await connect();

@@ -41,7 +41,7 @@ describe('snowflake config', () => {
 
   it('is registered, and loads lazily (the SDK only on connect)', async () => {
     expect((await loadWarehouseConfigSpec('snowflake'))?.type).toBe('snowflake');
-    expect((await loadWarehouse('snowflake')).capabilities).toMatchObject({ dialect: 'snowflake', transactionalDdl: false, merge: true, maxIdentifierLength: 255, tempTables: true });
+    expect((await loadWarehouse('snowflake')).capabilities).toMatchObject({ dialect: 'snowflake', transactionalDdl: false, merge: true, maxIdentifierLength: 255, tempTables: true, rangeReads: false });
   });
 });
 

@@ -19,6 +19,7 @@ export const bigqueryCapabilities: WarehouseCapabilities = {
   merge: true,
   maxIdentifierLength: 1024,
   tempTables: true, // session temp tables
+  rangeReads: false, // every query scans (and bills) the whole table
 };
 
 /** Rows per page: memory is bounded by this, whatever the size of the result. */

@@ -19,6 +19,7 @@ export const duckdbCapabilities: WarehouseCapabilities = {
   merge: false,
   maxIdentifierLength: 255,
   tempTables: true,
+  rangeReads: true, // zone maps: the parts table is written in row_id order
 };
 
 export class DuckDbWarehouse implements Warehouse {

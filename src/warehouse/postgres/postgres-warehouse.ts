@@ -15,6 +15,7 @@ export const postgresCapabilities: WarehouseCapabilities = {
   merge: true,
   maxIdentifierLength: 63,
   tempTables: true,
+  rangeReads: true, // with an index on the parts table (dialect.rangeIndex)
 };
 
 /** Rows per FETCH: memory is bounded by this, whatever the size of the result. */

@@ -17,6 +17,7 @@ export const snowflakeCapabilities: WarehouseCapabilities = {
   merge: true,
   maxIdentifierLength: 255,
   tempTables: true, // session temporary tables
+  rangeReads: false, // temp tables are not clustered: every range query scans them whole
 };
 
 /** Rows handed to the runner at a time; the SDK itself holds a few result chunks. */

@@ -44,6 +44,11 @@ export interface SqlDialect {
   timestamp(iso: string): string;
   createTempTableAs(name: string, select: string): string;
   dropTempTable(name: string): string;
+  /**
+   * An index that makes reading a range of `column` cheap, for engines that need one to do so
+   * (Postgres); absent where the engine has zone maps (DuckDB) or does not read by range at all.
+   */
+  rangeIndex?(table: string, column: string): string;
   /** INSERT that silently skips rows conflicting on the primary key. */
   insertIgnore(table: string, columns: string[], select: string): string;
   /**

@@ -18,6 +18,8 @@ export const postgresDialect: SqlDialect = {
   isTrue: (expr) => `(${expr} IS TRUE)`,
   jsonString: (expr) => `CAST(to_json(CAST(${expr} AS text)) AS text)`,
   orderedStringAgg: (expr, separator, orderBy) => `string_agg(${expr}, ${str(separator)} ORDER BY ${orderBy})`,
+  // Named after the table, so asking twice (a sync's removals, then its adds) creates one.
+  rangeIndex: (table, column) => `CREATE INDEX IF NOT EXISTS ${quote(`${table}_${column}`)} ON ${quote(table)} (${column})`,
   sha256Hex: (expr) => `encode(sha256(convert_to(${expr}, 'UTF8')), 'hex')`,
   // hashtextextended is Postgres' own 64-bit text hash; a separator keeps ('ab','c') apart from ('a','bc').
   transactionLock: (name) => `SELECT pg_advisory_xact_lock(hashtextextended(${standardString(name)}, 0))`,

@@ -1,3 +1,5 @@
+CREATE INDEX IF NOT EXISTS "_audsync_parts_0_row_id" ON "_audsync_parts_0" (row_id);
+
 SELECT min(row_id) AS first_row_id, max(row_id) AS last_row_id FROM "_audsync_parts_0" WHERE op = 'add';
 
 SELECT first_row_id FROM "audsync".audsync_deliveries
