@@ -15,7 +15,11 @@ export interface ProjectSettings {
   metaUrl: string;
   /** Destination limits: requests per second, concurrency, rows per request. */
   limits?: { requests_per_second?: number; concurrency?: number; batch_size?: number };
+  /** The model's identifiers as a YAML flow mapping; default every identifier the CRM has. */
+  identifiers?: string;
 }
+
+export const ALL_IDENTIFIERS = '{ email: email, phone: phone, first_name: first_name, last_name: last_name, zip: zip, country: country }';
 
 export async function writeProject(dir: string, s: ProjectSettings): Promise<void> {
   await mkdir(join(dir, 'models'), { recursive: true });
@@ -41,7 +45,7 @@ defaults:
 sql: |
 ${MODEL_SQL.split('\n').map((l) => `  ${l}`).join('\n')}
 key: customer_id
-identifiers: { email: email, phone: phone, first_name: first_name, last_name: last_name, zip: zip, country: country }
+identifiers: ${s.identifiers ?? ALL_IDENTIFIERS}
 consent: ads_consent
 updated_at: updated_at
 syncs:

@@ -8,6 +8,8 @@ export interface SimulatorStats {
   requests: number;
   rowsAdded: number;
   rowsRemoved: number;
+  /** Request body bytes of the users calls answered 200. */
+  bytes: number;
   throttled: number;
   /** CPU seconds (user + system) since the process started. */
   cpuSeconds: number;
@@ -18,7 +20,7 @@ export interface SimulatorStats {
 // are counted by their '['), to measure what the client alone can send.
 const { sink, ...options } = JSON.parse(process.argv[2] ?? '{}') as MetaSimulatorOptions & { sink?: boolean };
 const sandbox = await startSandbox({ meta: { ...options, countMembersOnly: true } });
-const stats = { requests: 0, rowsAdded: 0, rowsRemoved: 0, throttled: 0 };
+const stats = { requests: 0, rowsAdded: 0, rowsRemoved: 0, bytes: 0, throttled: 0 };
 
 // Tally every answer to the users endpoints (the request log keeps only the last 1,000).
 const meta = sandbox.meta;
@@ -29,6 +31,7 @@ meta.handle = async (request: SimRequest): Promise<SimReply> => {
     stats.requests++;
     if ('status' in reply && reply.status === 200) {
       const received = Number((reply.body as { num_received?: number }).num_received ?? 0);
+      stats.bytes += request.body.length;
       if (request.method === 'DELETE') stats.rowsRemoved += received;
       else stats.rowsAdded += received;
     } else if ('status' in reply && (reply.status === 429 || reply.status === 400) && JSON.stringify(reply.body).includes('"code":80003')) {
