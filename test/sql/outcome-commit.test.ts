@@ -1,9 +1,11 @@
 // outcome.ts + commit.ts: delivery outcomes written by hand into audsync_deliveries, the member
 // results they imply (status and snapshot action), the rows streamed for sending, and the commit
 // transaction's effect on snapshots, changes, retries and sync state, on DuckDB.
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { commitSql } from '../../src/warehouse/sql/commit.js';
 import { holdBackAddsSql, rowOutcomesSql } from '../../src/warehouse/sql/outcome.js';
+import { scratch } from '../../src/warehouse/sql/names.js';
 import {
   buildCandidate, buildDelta, commit, d, deliverSimulated, memberResults, membersModel, model, openDb, readParts, readSnapshot, seedDeliveries,
   sha256, spec, syncRun, t, valuesSql, type DeliverySeed, type Member, type PartRow, type TestDb,
@@ -149,6 +151,41 @@ describe('rowOutcomesSql', () => {
       { row_id: 3, ok: true, error_code: null },
       { row_id: 4, ok: false, error_code: null },
     ]);
+  });
+
+  it('agrees with joining every row to every range, for any mix of sent and failed ranges', async () => {
+    // The definition, as the statement read before it joined rows only to failures and gaps.
+    const definition = (runId: string) => `SELECT r.row_id,
+        (max(CASE WHEN o.status = 'sent' THEN 1 ELSE 0 END) = 1 AND max(CASE WHEN o.status = 'failed' THEN 1 ELSE 0 END) = 0) AS ok,
+        min(CASE WHEN o.status = 'failed' THEN o.error_code END) AS error_code,
+        min(CASE WHEN o.status = 'failed' THEN o.error_message END) AS error_message
+      FROM (SELECT DISTINCT row_id FROM ${d.quoteIdent(scratch.parts(S.index))}) r
+      LEFT JOIN ${t.deliveries} o ON o.run_id = '${runId}' AND o.sync_id = '${SYNC}' AND r.row_id BETWEEN o.first_row_id AND o.last_row_id
+      GROUP BY r.row_id`;
+    const read = (sql: string) => db.query(`SELECT row_id, ok, error_code, error_message FROM (${sql}) o ORDER BY row_id`);
+    const range = fc.record({
+      run: fc.constantFrom('r1', 'r1', 'r1', 'r0'),
+      sync: fc.constantFrom(SYNC, SYNC, SYNC, 'other__sync'),
+      first: fc.integer({ min: 1, max: 6 }),
+      length: fc.integer({ min: 1, max: 5 }),
+      status: fc.constantFrom('sent', 'sent', 'failed') as fc.Arbitrary<'sent' | 'failed'>,
+      code: fc.constantFrom('a', 'b', 'c'),
+    });
+    let failing = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(range, { maxLength: 7 }), async (ranges) => {
+        await db.wh.execute(`DELETE FROM ${t.deliveries}`);
+        await seedDeliveries(db.wh, ranges.map((r) => ({
+          run_id: r.run, sync_id: r.sync, op: 'add', first_row_id: r.first, last_row_id: r.first + r.length - 1, status: r.status,
+          ...(r.status === 'failed' ? { error_code: r.code, error_message: `says ${r.code}` } : {}),
+        })));
+        const expected = await read(definition('r1'));
+        failing += expected.filter((o) => !o.ok).length > 0 && expected.some((o) => o.ok) ? 1 : 0;
+        expect(await read(rowOutcomesSql(d, S, t.deliveries, 'r1'))).toEqual(expected);
+      }),
+      { numRuns: 150 },
+    );
+    expect(failing).toBeGreaterThan(20); // the samples mixed accepted and refused rows
   });
 
   it('a failed request fails every row of its range', async () => {

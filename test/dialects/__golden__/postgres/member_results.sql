@@ -1,13 +1,26 @@
 DROP TABLE IF EXISTS pg_temp."_audsync_result_0";
 CREATE TEMP TABLE "_audsync_result_0" AS
-WITH ro AS (SELECT r.row_id,
-    (max(CASE WHEN o.status = 'sent' THEN 1 ELSE 0 END) = 1 AND max(CASE WHEN o.status = 'failed' THEN 1 ELSE 0 END) = 0) AS ok,
-    min(CASE WHEN o.status = 'failed' THEN o.error_code END) AS error_code,
-    min(CASE WHEN o.status = 'failed' THEN o.error_message END) AS error_message
+WITH ro AS (SELECT r.row_id, (u.row_id IS NULL AND f.row_id IS NULL) AS ok, f.error_code, f.error_message
   FROM (SELECT DISTINCT row_id FROM "_audsync_parts_0") r
-  LEFT JOIN "audsync".audsync_deliveries o ON o.run_id = 'run-1' AND o.sync_id = 'buyers__meta'
-    AND r.row_id BETWEEN o.first_row_id AND o.last_row_id
-  GROUP BY r.row_id),
+  LEFT JOIN (
+    SELECT p.row_id, min(o.error_code) AS error_code, min(o.error_message) AS error_message
+    FROM "_audsync_parts_0" p JOIN "audsync".audsync_deliveries o ON o.run_id = 'run-1' AND o.sync_id = 'buyers__meta' AND o.status = 'failed'
+      AND p.row_id BETWEEN o.first_row_id AND o.last_row_id
+    GROUP BY p.row_id
+  ) f ON f.row_id = r.row_id
+  LEFT JOIN (
+    SELECT DISTINCT p.row_id FROM "_audsync_parts_0" p JOIN (
+    SELECT prev_end + 1 AS gap_first, first_row_id - 1 AS gap_last FROM (
+      SELECT first_row_id, coalesce(lag(max_end) OVER (ORDER BY first_row_id, last_row_id), 0) AS prev_end FROM (
+        SELECT first_row_id, last_row_id, max(last_row_id) OVER (ORDER BY first_row_id, last_row_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS max_end
+        FROM "audsync".audsync_deliveries WHERE run_id = 'run-1' AND sync_id = 'buyers__meta' AND status = 'sent'
+      ) s
+    ) s
+    WHERE first_row_id > prev_end + 1
+    UNION ALL
+    SELECT coalesce(max(last_row_id), 0) + 1, 9007199254740991 FROM "audsync".audsync_deliveries WHERE run_id = 'run-1' AND sync_id = 'buyers__meta' AND status = 'sent'
+    ) g ON p.row_id BETWEEN g.gap_first AND g.gap_last
+  ) u ON u.row_id = r.row_id),
 per_member AS (
   SELECT dl.member_key, dl.op,
     max(CASE WHEN p.op = 'remove' THEN 1 ELSE 0 END) AS has_remove,
