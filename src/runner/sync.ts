@@ -165,13 +165,13 @@ export async function runSync(ctx: RunContext, p: PreparedSync, modelError?: unk
     // Counted with the model's key checks, unchanged members from their snapshots (materialize.ts).
     const members = ctx.memberCounts.get(spec.index);
     if (!members) throw new Error(`no member counts for sync ${p.sync.id}: its model was not materialized`);
-    result.members = Number(members?.members ?? 0);
-    result.invalid = Number(members?.invalid ?? 0);
-    result.held_out = Number(members?.held_out ?? 0);
-    result.no_consent = Number(members?.no_consent ?? 0);
+    result.members = Number(members.members ?? 0);
+    result.invalid = Number(members.invalid ?? 0);
+    result.held_out = Number(members.held_out ?? 0);
+    result.no_consent = Number(members.no_consent ?? 0);
     const byKind: Record<string, { present: number; invalid: number }> = {};
     for (const { kind } of spec.identifiers) {
-      byKind[kind] = { present: Number(members?.[`present_${kind}`] ?? 0), invalid: Number(members?.[`invalid_${kind}`] ?? 0) };
+      byKind[kind] = { present: Number(members[`present_${kind}`] ?? 0), invalid: Number(members[`invalid_${kind}`] ?? 0) };
       result.invalid_by_kind[kind] = byKind[kind].invalid;
     }
     const recordInvalid = invalidIdentifiersSql(d, t, runId, p.sync.id, byKind);

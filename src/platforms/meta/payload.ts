@@ -21,10 +21,15 @@ export interface MetaPayload {
   data: string[][];
 }
 
-export function buildPayload(kinds: IdentifierKind[], rows: HashedRow[]): MetaPayload {
+/** The payload's schema: one key per kind, in the sync's order, each once. */
+function schemaOf(kinds: IdentifierKind[]): string[] {
   if (new Set(kinds).size !== kinds.length) throw new Error(`identifier kinds repeat in a Meta batch: ${kinds.join(', ')}`);
+  return kinds.map((kind) => META_SCHEMA_KEYS[kind]);
+}
+
+export function buildPayload(kinds: IdentifierKind[], rows: HashedRow[]): MetaPayload {
   return {
-    schema: kinds.map((kind) => META_SCHEMA_KEYS[kind]),
+    schema: schemaOf(kinds),
     is_raw: true,
     data: rows.map((row) => kinds.map((kind) => row[kind] ?? '')),
   };
@@ -32,6 +37,5 @@ export function buildPayload(kinds: IdentifierKind[], rows: HashedRow[]): MetaPa
 
 /** The payload as JSON text around rows the warehouse already wrote as JSON arrays (rowEncoding 'json_array'). */
 export function encodedPayloadJson(kinds: IdentifierKind[], rowsJson: string): string {
-  if (new Set(kinds).size !== kinds.length) throw new Error(`identifier kinds repeat in a Meta batch: ${kinds.join(', ')}`);
-  return `{"schema":${JSON.stringify(kinds.map((kind) => META_SCHEMA_KEYS[kind]))},"is_raw":true,"data":${rowsJson}}`;
+  return `{"schema":${JSON.stringify(schemaOf(kinds))},"is_raw":true,"data":${rowsJson}}`;
 }

@@ -176,7 +176,8 @@ export function deltaSql(d: SqlDialect, spec: SyncSqlSpec, snapshots: string, re
   const deadFlag = deadLetters ? `(dd.member_key IS NOT NULL AND ${sameFingerprint('dd.fingerprint', 'k.fingerprint')})` : 'FALSE';
   // The join that finds what changed carries keys and fingerprints only; the wide columns (new values,
   // the snapshot's hashes) are fetched for the changed members alone: joining the full rows spilled
-  // gigabytes of hashes at 10M members (bench/). Each CTE is read once, so none is materialized whole.
+  // gigabytes of hashes at 10M members (bench/). Each CTE over a whole table is read once, so none is
+  // materialized whole; a joined candidate's `changed` is read twice, but holds the changed members only.
   // An unchanged source row is an unchanged member: its normalized values were not even computed.
   const differs = spec.sourceFingerprint ? `(NOT coalesce(c.sfp = s.source_fingerprint, FALSE) AND c.fingerprint <> s.fingerprint)` : 'c.fingerprint <> s.fingerprint';
   const changedCtes = joined(spec)

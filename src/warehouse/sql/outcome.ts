@@ -160,23 +160,24 @@ export function unpackRows<T extends Record<string, unknown>>(rows: T[], packed:
  */
 export function rowOutcomesSql(d: SqlDialect, spec: SyncSqlSpec, deliveries: string, runId: string): string {
   const parts = d.quoteIdent(scratch.parts(spec.index));
-  const mine = `run_id = ${literal(d, runId)} AND sync_id = ${literal(d, spec.syncId)}`;
+  // This run's and sync's outcome rows, optionally through an alias.
+  const mine = (a = '') => `${a}run_id = ${literal(d, runId)} AND ${a}sync_id = ${literal(d, spec.syncId)}`;
   // Sent ranges in order; a gap opens where a range starts past the furthest end before it, and
   // after the furthest end of all (up to 2^53 - 1, beyond any row id).
   const gaps = `SELECT prev_end + 1 AS gap_first, first_row_id - 1 AS gap_last FROM (
       SELECT first_row_id, coalesce(lag(max_end) OVER (ORDER BY first_row_id, last_row_id), 0) AS prev_end FROM (
         SELECT first_row_id, last_row_id, max(last_row_id) OVER (ORDER BY first_row_id, last_row_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS max_end
-        FROM ${deliveries} WHERE ${mine} AND status = 'sent'
+        FROM ${deliveries} WHERE ${mine()} AND status = 'sent'
       ) s
     ) s
     WHERE first_row_id > prev_end + 1
     UNION ALL
-    SELECT coalesce(max(last_row_id), 0) + 1, 9007199254740991 FROM ${deliveries} WHERE ${mine} AND status = 'sent'`;
+    SELECT coalesce(max(last_row_id), 0) + 1, 9007199254740991 FROM ${deliveries} WHERE ${mine()} AND status = 'sent'`;
   return `SELECT r.row_id, (u.row_id IS NULL AND f.row_id IS NULL) AS ok, f.error_code, f.error_message
   FROM (SELECT DISTINCT row_id FROM ${parts}) r
   LEFT JOIN (
     SELECT p.row_id, min(o.error_code) AS error_code, min(o.error_message) AS error_message
-    FROM ${parts} p JOIN ${deliveries} o ON o.run_id = ${literal(d, runId)} AND o.sync_id = ${literal(d, spec.syncId)} AND o.status = 'failed'
+    FROM ${parts} p JOIN ${deliveries} o ON ${mine('o.')} AND o.status = 'failed'
       AND p.row_id BETWEEN o.first_row_id AND o.last_row_id
     GROUP BY p.row_id
   ) f ON f.row_id = r.row_id
