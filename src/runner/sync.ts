@@ -259,7 +259,15 @@ export async function runSync(ctx: RunContext, p: PreparedSync, modelError?: unk
     const nowIso = now();
     let auditMs = 0;
     await wh.transaction(async (tx) => {
-      const commit = { runId, nowIso, destination: p.destination.name, platform: p.destination.type, audienceId: audienceId!, stopped: Boolean(stopped) };
+      const commit = {
+        runId,
+        nowIso,
+        destination: p.destination.name,
+        platform: p.destination.type,
+        audienceId: audienceId!,
+        stopped: Boolean(stopped),
+        snapshotWasEmpty: Number(size?.n ?? 0) === 0,
+      };
       for (const statement of commitSql(d, spec, t, commit)) {
         const started = performance.now();
         await tx.execute(statement);

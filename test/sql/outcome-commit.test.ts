@@ -307,6 +307,15 @@ describe('commit SQL', () => {
     expect(statements.join('\n')).toContain(`'r''1'`);
     expect(statements.join('\n')).toContain(`CAST('2026-02-01 00:00:00.000' AS TIMESTAMP)`);
   });
+
+  it('leaves out the source-fingerprint refresh on a first sync, whose snapshot held no member to refresh', () => {
+    const base = { runId: 'r1', nowIso: T2, destination: 'meta', platform: 'meta_custom_audiences', audienceId: 'aud' };
+    const refresh = (c: typeof base & { snapshotWasEmpty?: boolean }) =>
+      commitSql(d, { ...S, sourceFingerprint: true }, t, c).filter((s) => s.startsWith('UPDATE "audsync".audsync_snapshots SET source_fingerprint'));
+    expect(refresh(base)).toHaveLength(1);
+    expect(refresh({ ...base, snapshotWasEmpty: false })).toHaveLength(1);
+    expect(refresh({ ...base, snapshotWasEmpty: true })).toEqual([]);
+  });
 });
 
 // ---- product bugs --------------------------------------------------------------------------------

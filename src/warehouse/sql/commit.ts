@@ -22,6 +22,12 @@ export interface CommitContext {
   audienceId: string;
   /** The sync stopped before sending everything: its failures never dead-letter a member. */
   stopped?: boolean;
+  /**
+   * The snapshot held no member of this sync when the run began (a first sync): no row of it can
+   * need its source fingerprint refreshed, so that UPDATE is left out. At 10M members it took 1.9 s
+   * of a first sync, most of it an anti-join of the candidate with all 9M delta members (bench/).
+   */
+  snapshotWasEmpty?: boolean;
 }
 
 /** This run's attempt for a result row r (delta dl, retries rt): one more than its failures with the same data. */
@@ -90,7 +96,7 @@ WHERE r.status = 'failed'`);
 SELECT ${sync}, dl.member_key, ${[...kinds.map((k) => `dl.newh_${k}`), ...(address ? ['dl.new_address'] : [])].join(', ')}, dl.fingerprint, dl.source_fingerprint, dl.kinds_mask, coalesce(dl.first_synced_at, ${now}), ${now}
 FROM ${result} r JOIN ${delta} dl ON dl.member_key = r.member_key
 WHERE r.action = 'upsert'`);
-  if (spec.sourceFingerprint && !spec.freshStart) {
+  if (spec.sourceFingerprint && !spec.freshStart && !c.snapshotWasEmpty) {
     // Members normalized again whose normalized values came out the same (a source value that
     // differs only in case or spacing, a row from before source fingerprints): nothing was sent, but
     // the snapshot learns the new source fingerprint, or they would be normalized on every run.
