@@ -308,6 +308,24 @@ describe('commit SQL', () => {
     expect(statements.join('\n')).toContain(`CAST('2026-02-01 00:00:00.000' AS TIMESTAMP)`);
   });
 
+  it("records each change with its source row's updated_at, and a failure's retry with the member's fingerprint", async () => {
+    const updated = model({
+      sql: `SELECT * FROM (VALUES ('U1', 'u1@x.io', TRUE, TIMESTAMP '2026-03-01 12:00:00'), ('U2', 'u2@x.io', TRUE, TIMESTAMP '2026-03-02 08:30:00')) v(id, email, consent, updated)`,
+      updatedAt: 'updated',
+    });
+    await buildCandidate(db.wh, updated);
+    await buildDelta(db.wh, S);
+    await deliverSimulated(db.wh, S, 'r1', (_op, row) => (row.email === h('u2@x.io') ? 'rejected' : undefined));
+    await memberResults(db.wh, S, 'r1');
+    await commit(db.wh, S, 'r1', T1);
+    expect(await db.query(`SELECT member_key, status, source_updated_at FROM ${t.changes} WHERE run_id = 'r1' ORDER BY member_key`)).toEqual([
+      { member_key: 'U1', status: 'sent', source_updated_at: new Date('2026-03-01T12:00:00Z') },
+      { member_key: 'U2', status: 'failed', source_updated_at: new Date('2026-03-02T08:30:00Z') },
+    ]);
+    const [delta] = await db.query<{ fingerprint: unknown }>(`SELECT fingerprint FROM ${d.quoteIdent(scratch.delta(S.index))} WHERE member_key = 'U2'`);
+    expect(await db.query(`SELECT member_key, attempts, fingerprint FROM ${t.retries}`)).toEqual([{ member_key: 'U2', attempts: 1, fingerprint: delta!.fingerprint }]);
+  });
+
   it('leaves out the source-fingerprint refresh on a first sync, whose snapshot held no member to refresh', () => {
     const base = { runId: 'r1', nowIso: T2, destination: 'meta', platform: 'meta_custom_audiences', audienceId: 'aud' };
     const refresh = (c: typeof base & { snapshotWasEmpty?: boolean }) =>

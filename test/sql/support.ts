@@ -273,7 +273,7 @@ export interface ResultRow {
 }
 export async function memberResults(wh: Warehouse, s: SyncSqlSpec, runId: string, unsent = 'not sent'): Promise<ResultRow[]> {
   await wh.execute(memberResultsSql(d, s, t.deliveries, runId, unsent));
-  return wh.query<ResultRow>(`SELECT * FROM ${d.quoteIdent(scratch.result(s.index))} ORDER BY member_key`);
+  return wh.query<ResultRow>(`SELECT member_key, op, status, action, error_code, error_message FROM ${d.quoteIdent(scratch.result(s.index))} ORDER BY member_key`);
 }
 
 export async function commit(wh: Warehouse, s: SyncSqlSpec, runId: string, nowIso: string, audienceId = 'aud-1'): Promise<void> {

@@ -30,8 +30,8 @@ export interface CommitContext {
   snapshotWasEmpty?: boolean;
 }
 
-/** This run's attempt for a result row r (delta dl, retries rt): one more than its failures with the same data. */
-const attemptSql = `CASE WHEN rt.member_key IS NOT NULL AND ${sameFingerprint('rt.fingerprint', 'dl.fingerprint')} THEN rt.attempts + 1 ELSE 1 END`;
+/** This run's attempt for a result row r (retries rt): one more than its failures with the same data. */
+const attemptSql = `CASE WHEN rt.member_key IS NOT NULL AND ${sameFingerprint('rt.fingerprint', 'r.fingerprint')} THEN rt.attempts + 1 ELSE 1 END`;
 
 /** Whether a result row's failure this run reaches max_attempts (SQL boolean). */
 function reachesLimitSql(d: SqlDialect, spec: SyncSqlSpec, stopped: boolean | undefined): string {
@@ -47,7 +47,6 @@ export function newDeadLettersSql(d: SqlDialect, spec: SyncSqlSpec, t: StateTabl
   const sync = literal(d, spec.syncId);
   return `SELECT count(*) AS n
 FROM ${d.quoteIdent(scratch.result(spec.index))} r
-JOIN ${d.quoteIdent(scratch.delta(spec.index))} dl ON dl.member_key = r.member_key
 LEFT JOIN ${t.retries} rt ON rt.sync_id = ${sync} AND rt.member_key = r.member_key
 WHERE ${reachesLimitSql(d, spec, stopped)}`;
 }
@@ -69,9 +68,8 @@ export function commitSql(d: SqlDialect, spec: SyncSqlSpec, t: StateTables, c: C
       : `CASE WHEN ${dead} THEN ${literal(d, `dead-lettered after ${spec.maxAttempts} failed attempts (max_attempts); not retried until the member's data changes: `)} || coalesce(r.error_message, r.error_code, 'not sent') ELSE r.error_message END`;
   statements.push(`INSERT INTO ${t.changes} (run_id, sync_id, member_key, op, status, attempt, error_code, error_message, source_updated_at, sent_at)
 SELECT ${literal(d, c.runId)}, ${sync}, r.member_key, r.op, ${status}, ${attemptSql}, r.error_code, ${message},
-  dl.source_updated_at, CASE WHEN r.status = 'sent' THEN ${now} END
+  r.source_updated_at, CASE WHEN r.status = 'sent' THEN ${now} END
 FROM ${result} r
-JOIN ${delta} dl ON dl.member_key = r.member_key
 LEFT JOIN ${t.retries} rt ON rt.sync_id = ${sync} AND rt.member_key = r.member_key`);
 
   statements.push(`DELETE FROM ${t.retries} WHERE sync_id = ${sync} AND member_key IN (SELECT member_key FROM ${result})`);
@@ -81,9 +79,8 @@ LEFT JOIN ${t.retries} rt ON rt.sync_id = ${sync} AND rt.member_key = r.member_k
   // A stopped run keeps the count below max_attempts: only a member's own failure dead-letters it.
   const attempts = c.stopped && spec.maxAttempts !== undefined ? `least(ch.attempt, ${literal(d, Math.max(spec.maxAttempts - 1, 0))})` : 'ch.attempt';
   statements.push(`INSERT INTO ${t.retries} (sync_id, member_key, attempts, fingerprint, last_error_code, last_error_message, last_attempt_at)
-SELECT ${sync}, r.member_key, ${attempts}, dl.fingerprint, r.error_code, r.error_message, ${now}
+SELECT ${sync}, r.member_key, ${attempts}, r.fingerprint, r.error_code, r.error_message, ${now}
 FROM ${result} r
-JOIN ${delta} dl ON dl.member_key = r.member_key
 JOIN ${t.changes} ch ON ch.run_id = ${literal(d, c.runId)} AND ch.sync_id = ${sync} AND ch.member_key = r.member_key
 WHERE r.status = 'failed'`);
 

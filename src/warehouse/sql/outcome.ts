@@ -199,6 +199,9 @@ const LOST_MESSAGE =
  *   action: upsert (platform holds the new values), delete (holds none of this member's), keep (unchanged)
  * A lost part is a leaver's (delete: the snapshot forgets it, nothing can remove it later) or, for
  * an address kept before address_key existed, a changing member's (upsert: the new values are held).
+ * The member's fingerprint and source_updated_at come along (one delta row per member), so the audit
+ * trail and the retries are written from this table alone: joining it back to the delta cost a
+ * 9M-by-9M hash join, and the process's peak memory, on a 10M-member first sync (bench/).
  */
 export function memberResultsSql(
   d: SqlDialect,
@@ -213,7 +216,7 @@ export function memberResultsSql(
   const parts = d.quoteIdent(scratch.parts(spec.index));
   const select = `WITH ro AS (${rowOutcomesSql(d, spec, deliveries, runId)}),
 per_member AS (
-  SELECT dl.member_key, dl.op,
+  SELECT dl.member_key, dl.op, dl.fingerprint, dl.source_updated_at,
     max(CASE WHEN p.op = 'remove' THEN 1 ELSE 0 END) AS has_remove,
     max(CASE WHEN p.op = 'remove' AND NOT ro.ok THEN 1 ELSE 0 END) AS remove_failed,
     max(CASE WHEN p.op = 'add' THEN 1 ELSE 0 END) AS has_add,
@@ -225,9 +228,9 @@ per_member AS (
   LEFT JOIN ${parts} p ON p.member_key = dl.member_key
   LEFT JOIN ro ON ro.row_id = p.row_id
   WHERE NOT dl.dead_lettered -- dead letters of earlier runs: not sent, not recorded again (delta.ts)
-  GROUP BY dl.member_key, dl.op
+  GROUP BY dl.member_key, dl.op, dl.fingerprint, dl.source_updated_at
 )
-SELECT member_key, op,
+SELECT member_key, op, fingerprint, source_updated_at,
   CASE WHEN remove_failed = 1 OR add_failed = 1 THEN 'failed' WHEN lost = 1 THEN 'dead' WHEN has_remove = 1 OR has_add = 1 THEN 'sent' ELSE 'noop' END AS status,
   CASE
     WHEN remove_failed = 1 THEN 'keep'

@@ -1,8 +1,7 @@
 INSERT INTO ANALYTICS.audsync.audsync_changes (run_id, sync_id, member_key, op, status, attempt, error_code, error_message, source_updated_at, sent_at)
-SELECT 'run-1', 'buyers__meta', r.member_key, r.op, r.status, CASE WHEN rt.member_key IS NOT NULL AND CASE WHEN rt.fingerprint IS NULL THEN dl.fingerprint IS NULL WHEN dl.fingerprint IS NULL THEN FALSE ELSE rt.fingerprint = dl.fingerprint END THEN rt.attempts + 1 ELSE 1 END, r.error_code, r.error_message,
-  dl.source_updated_at, CASE WHEN r.status = 'sent' THEN CAST('2026-03-01 10:00:00.000' AS TIMESTAMP_NTZ) END
+SELECT 'run-1', 'buyers__meta', r.member_key, r.op, r.status, CASE WHEN rt.member_key IS NOT NULL AND CASE WHEN rt.fingerprint IS NULL THEN r.fingerprint IS NULL WHEN r.fingerprint IS NULL THEN FALSE ELSE rt.fingerprint = r.fingerprint END THEN rt.attempts + 1 ELSE 1 END, r.error_code, r.error_message,
+  r.source_updated_at, CASE WHEN r.status = 'sent' THEN CAST('2026-03-01 10:00:00.000' AS TIMESTAMP_NTZ) END
 FROM _audsync_result_0 r
-JOIN _audsync_delta_0 dl ON dl.member_key = r.member_key
 LEFT JOIN ANALYTICS.audsync.audsync_retries rt ON rt.sync_id = 'buyers__meta' AND rt.member_key = r.member_key;
 
 DELETE FROM ANALYTICS.audsync.audsync_retries WHERE sync_id = 'buyers__meta' AND member_key IN (SELECT member_key FROM _audsync_result_0);
@@ -10,9 +9,8 @@ DELETE FROM ANALYTICS.audsync.audsync_retries WHERE sync_id = 'buyers__meta' AND
 DELETE FROM ANALYTICS.audsync.audsync_retries WHERE sync_id = 'buyers__meta' AND member_key NOT IN (SELECT member_key FROM _audsync_delta_0);
 
 INSERT INTO ANALYTICS.audsync.audsync_retries (sync_id, member_key, attempts, fingerprint, last_error_code, last_error_message, last_attempt_at)
-SELECT 'buyers__meta', r.member_key, ch.attempt, dl.fingerprint, r.error_code, r.error_message, CAST('2026-03-01 10:00:00.000' AS TIMESTAMP_NTZ)
+SELECT 'buyers__meta', r.member_key, ch.attempt, r.fingerprint, r.error_code, r.error_message, CAST('2026-03-01 10:00:00.000' AS TIMESTAMP_NTZ)
 FROM _audsync_result_0 r
-JOIN _audsync_delta_0 dl ON dl.member_key = r.member_key
 JOIN ANALYTICS.audsync.audsync_changes ch ON ch.run_id = 'run-1' AND ch.sync_id = 'buyers__meta' AND ch.member_key = r.member_key
 WHERE r.status = 'failed';
 

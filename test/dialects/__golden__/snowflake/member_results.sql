@@ -21,7 +21,7 @@ WITH ro AS (SELECT r.row_id, (u.row_id IS NULL AND f.row_id IS NULL) AS ok, f.er
     ) g ON p.row_id BETWEEN g.gap_first AND g.gap_last
   ) u ON u.row_id = r.row_id),
 per_member AS (
-  SELECT dl.member_key, dl.op,
+  SELECT dl.member_key, dl.op, dl.fingerprint, dl.source_updated_at,
     max(CASE WHEN p.op = 'remove' THEN 1 ELSE 0 END) AS has_remove,
     max(CASE WHEN p.op = 'remove' AND NOT ro.ok THEN 1 ELSE 0 END) AS remove_failed,
     max(CASE WHEN p.op = 'add' THEN 1 ELSE 0 END) AS has_add,
@@ -33,9 +33,9 @@ per_member AS (
   LEFT JOIN _audsync_parts_0 p ON p.member_key = dl.member_key
   LEFT JOIN ro ON ro.row_id = p.row_id
   WHERE NOT dl.dead_lettered -- dead letters of earlier runs: not sent, not recorded again (delta.ts)
-  GROUP BY dl.member_key, dl.op
+  GROUP BY dl.member_key, dl.op, dl.fingerprint, dl.source_updated_at
 )
-SELECT member_key, op,
+SELECT member_key, op, fingerprint, source_updated_at,
   CASE WHEN remove_failed = 1 OR add_failed = 1 THEN 'failed' WHEN lost = 1 THEN 'dead' WHEN has_remove = 1 OR has_add = 1 THEN 'sent' ELSE 'noop' END AS status,
   CASE
     WHEN remove_failed = 1 THEN 'keep'
