@@ -193,6 +193,13 @@ describe('against the snapshot of an earlier sync', () => {
     ]);
   });
 
+  it('counts a row that members share once: two newcomers with one email are one add to send', async () => {
+    const { s, parts } = await diff([{ id: 'N1', email: 'shared@example.com' }, { id: 'N2', email: ' Shared@Example.com ' }, { id: 'N3', email: 'n3@example.com' }], { freshStart: true });
+    expect(parts.filter((p) => p.op === 'add').map((p) => p.member_key).sort()).toEqual(['N1', 'N2', 'N3']);
+    expect(new Set(parts.map((p) => p.row_id)).size).toBe(2);
+    expect(await db.query(partCountsSql(d, s))).toEqual([{ op: 'add', n: 2 }]);
+  });
+
   it('counts members per op, delivery rows per op (shared rows once) and the audience size', async () => {
     const s = spec();
     await diff([ANA, { id: 'B', email: 'b2@example.com' }, { id: 'H3', email: 'household@example.com' }]);

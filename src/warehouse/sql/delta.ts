@@ -325,10 +325,13 @@ export function deltaCountsSql(d: SqlDialect, spec: SyncSqlSpec): string {
   return `SELECT ${op} AS op, count(*) AS n FROM ${d.quoteIdent(scratch.delta(spec.index))} GROUP BY ${op}`;
 }
 
+/**
+ * Rows to send per op: the span of the op's row ids, which are a dense rank ordered by op first
+ * (partsSql; sendSpanSql relies on the same), so no DISTINCT over the rows is needed. The DISTINCT
+ * this replaces took 0.9 s of a 10M-member first sync and its process's peak memory (bench/).
+ */
 export function partCountsSql(d: SqlDialect, spec: SyncSqlSpec): string {
-  // DISTINCT in a subquery, not count(DISTINCT) per group: DuckDB spills the former to disk, while the
-  // latter ran out of a 768MB memory_limit over a 10M-row first sync (bench/).
-  return `SELECT op, count(*) AS n FROM (SELECT DISTINCT op, row_id FROM ${d.quoteIdent(scratch.parts(spec.index))}) p GROUP BY op`;
+  return `SELECT op, max(row_id) - min(row_id) + 1 AS n FROM ${d.quoteIdent(scratch.parts(spec.index))} GROUP BY op`;
 }
 
 export function audienceSizeSql(d: SqlDialect, spec: SyncSqlSpec, snapshots: string): string {
