@@ -14,14 +14,17 @@ export function registerSandbox(program: Command): void {
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not '${flags.port}'`);
       const faults = faultsFromEnv();
       const sandbox = await startSandbox({ port, stateFile: flags.stateFile, faults });
+      // Listening for the signals before the banner: whoever reads the banner may stop the sandbox
+      // at once, and a signal with no listener yet would kill it instead of closing it.
+      const stopped = new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
       process.stdout.write(
         `audsync sandbox listening on ${sandbox.url}\n  meta_custom_audiences: api_base_url: ${sandbox.urlFor('meta')}\n  google_customer_match: api_base_url: ${sandbox.urlFor('google')}\n`,
       );
       if (faults) process.stdout.write(`  faults from ${FAULTS_ENV}: ${JSON.stringify(faults)}\n`);
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
+      await stopped;
       await sandbox.close();
     });
 }
