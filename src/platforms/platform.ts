@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { AddressRule, HashedRow, IdentifierKind, IdentifierRule } from '../core/identifiers.js';
 import type { AudienceRef } from '../core/manifest.js';
+import type { JsonText } from './http/json-text.js';
 import type { HttpSend } from './http/request.js';
 
 export interface PlatformCapabilities {
@@ -51,9 +52,12 @@ export interface DeliveryBatch {
   session?: { id: string; seq: number; last: boolean };
 }
 
-/** A batch's rows as the warehouse wrote them: `json` is the whole array of rows, `count` its length. */
+/**
+ * A batch's rows as the warehouse wrote them: `json` is the whole array of rows, as text or as its
+ * UTF-8 bytes (which stay outside the JS heap: runner/encoded-batches.ts), `count` its length.
+ */
 export interface EncodedRows {
-  json: string;
+  json: JsonText;
   count: number;
 }
 

@@ -18,7 +18,8 @@ interface EncodedBatchRow {
   first_row_id: number;
   last_row_id: number;
   row_count: number;
-  rows_json: string;
+  /** The batch's JSON array: UTF-8 bytes where the dialect has utf8Bytes, text elsewhere. */
+  rows_json: string | Uint8Array;
 }
 
 export async function* encodedBatches(
@@ -66,5 +67,5 @@ function batchOf(row: EncodedBatchRow, held: Set<number>, op: string): Batch {
   if (rowIds.length !== count) {
     throw new Error(`rows ${firstRowId}..${lastRowId} of ${op} hold ${count} rows to send where ${rowIds.length} were expected: the delivery parts are not numbered densely`);
   }
-  return { firstRowId, lastRowId, rowIds, rows: [], encoded: { json: `[${row.rows_json}]`, count } };
+  return { firstRowId, lastRowId, rowIds, rows: [], encoded: { json: row.rows_json, count } };
 }

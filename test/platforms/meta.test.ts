@@ -10,6 +10,7 @@ import { checkBaseUrl, isLoopbackHost } from '../../src/platforms/http/base-url.
 import { sendRequest } from '../../src/platforms/http/request.js';
 import { metaConfigSchema } from '../../src/platforms/meta/config.js';
 import { definition } from '../../src/platforms/meta/index.js';
+import { decodeRows } from '../../src/platforms/delivery/batcher.js';
 import { buildPayload } from '../../src/platforms/meta/payload.js';
 import type { DeliveryBatch, Platform } from '../../src/platforms/platform.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
@@ -98,6 +99,25 @@ describe('Meta platform: send', () => {
     expect(await meta.send(batch(id, 'remove', rows('b')))).toEqual({ accepted: 1, rejected: [] });
     expect(sandbox!.meta.members(id)).toEqual([sha('a@example.com'), sha('c@example.com')].sort());
     expect(sandbox!.meta.requests.slice(-2).map((r) => [r.method, r.op, r.rows])).toEqual([['POST', 'add', 3], ['DELETE', 'remove', 1]]);
+  });
+
+  it('sends rows the warehouse wrote, as text or as UTF-8 bytes, as exactly those rows', async () => {
+    const meta = await setup();
+    const id = sandbox!.meta.createAudience({ adAccountId: ACT, name: 'Buyers' });
+    const encoded = (json: string | Uint8Array, count: number): DeliveryBatch => ({ audienceId: id, op: 'add', kinds: ['email'], rows: [], encoded: { json, count } });
+    expect(await meta.send(encoded(JSON.stringify([[sha('a@example.com')], [sha('b@example.com')]]), 2))).toEqual({ accepted: 2, rejected: [] });
+    expect(await meta.send(encoded(Buffer.from(JSON.stringify([[sha('c@example.com')]])), 1))).toEqual({ accepted: 1, rejected: [] });
+    expect(sandbox!.meta.members(id)).toEqual([sha('a@example.com'), sha('b@example.com'), sha('c@example.com')].sort());
+    expect(sandbox!.meta.requests.slice(-2).map((r) => [r.op, r.rows])).toEqual([['add', 2], ['add', 1]]);
+  });
+
+  it('decodes an encoded batch given as UTF-8 bytes (to bisect it) into the same rows as its text', () => {
+    const text = JSON.stringify([['ÉLODIE-ü-😀', sha('a@example.com')], ['x"\\y', '']]);
+    const kinds = ['external_id', 'email'] as const;
+    const expected = [{ external_id: 'ÉLODIE-ü-😀', email: sha('a@example.com') }, { external_id: 'x"\\y' }];
+    expect(decodeRows({ json: text, count: 2 }, [...kinds])).toEqual(expected);
+    const bytes = Buffer.from(`pad${text}pad`).subarray(3, 3 + Buffer.byteLength(text)); // a view into a larger buffer
+    expect(decodeRows({ json: bytes, count: 2 }, [...kinds])).toEqual(expected);
   });
 
   it('builds the payload in the order of batch.kinds, missing values as ""', () => {

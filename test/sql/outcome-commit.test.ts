@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { commitSql } from '../../src/warehouse/sql/commit.js';
-import { holdBackAddsSql, rowOutcomesSql } from '../../src/warehouse/sql/outcome.js';
+import { encodedBatchesSql, holdBackAddsSql, rowOutcomesSql } from '../../src/warehouse/sql/outcome.js';
 import { scratch } from '../../src/warehouse/sql/names.js';
 import {
   buildCandidate, buildDelta, commit, d, deliverSimulated, memberResults, membersModel, model, openDb, readParts, readSnapshot, seedDeliveries,
@@ -289,6 +289,20 @@ describe("lost parts: a leaver whose plain-text identifier cannot be recovered i
       ['GONE', 'dead', 'delete', 'unrecoverable'],
       ['L', 'sent', 'delete', null],
     ]);
+  });
+});
+
+describe('encoded batches on DuckDB', () => {
+  it('come as UTF-8 bytes (a buffer outside the JS heap) holding the JSON array of the rows, in row order', async () => {
+    await buildCandidate(db.wh, membersModel([m('A', 'a@x.io'), m('B', 'b@x.io'), m('C', 'c@x.io')]));
+    await buildDelta(db.wh, S);
+    const batches = await db.query<{ first_row_id: number; last_row_id: number; row_count: number; rows_json: unknown }>(
+      encodedBatchesSql(d, S, 'add', t.deliveries, 'r1', { from: 1, to: 3 }, 2),
+    );
+    expect(batches.map((b) => [b.first_row_id, b.last_row_id, b.row_count])).toEqual([[1, 2, 2], [3, 3, 1]]);
+    for (const b of batches) expect(Buffer.isBuffer(b.rows_json)).toBe(true);
+    const rows = batches.flatMap((b) => JSON.parse((b.rows_json as Buffer).toString('utf8')) as string[][]);
+    expect(rows).toEqual([h('a@x.io'), h('b@x.io'), h('c@x.io')].sort().map((hash) => [hash]));
   });
 });
 

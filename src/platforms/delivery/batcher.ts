@@ -2,6 +2,7 @@
 // row_id order, so a batch's outcome is one record for the range first..last; ids inside may have
 // gaps (rows held back), which is why each batch keeps its row ids for per-row rejections.
 import type { HashedRow, IdentifierKind } from '../../core/identifiers.js';
+import { jsonTextString } from '../http/json-text.js';
 import type { EncodedRows, MemberConsent } from '../platform.js';
 
 export interface DeliveryRow {
@@ -85,7 +86,7 @@ function memberConsent(record: Record<string, unknown>, signals: string[]): Memb
  * it whole): 'json_array' rows hold the kinds in order, "" where the member has none.
  */
 export function decodeRows(encoded: EncodedRows, kinds: IdentifierKind[]): HashedRow[] {
-  const rows = JSON.parse(encoded.json) as string[][];
+  const rows = JSON.parse(jsonTextString(encoded.json)) as string[][];
   if (!Array.isArray(rows) || rows.length !== encoded.count) throw new Error(`an encoded batch of ${encoded.count} rows decoded to ${Array.isArray(rows) ? rows.length : 'no'} rows`);
   return rows.map((values) => {
     const row: HashedRow = {};

@@ -3,6 +3,7 @@
 // Platforms do not call sendRequest themselves: they get an HttpSend from the runtime
 // (PlatformContext.http), which waits for a slot of the ad account's rate limit before each call.
 import { RetriableError } from '../../core/errors.js';
+import type { JsonText } from './json-text.js';
 
 export interface HttpRequest {
   method: string;
@@ -11,7 +12,7 @@ export interface HttpRequest {
   /** Sent as application/json. */
   json?: unknown;
   /** Sent as application/json as it is: JSON text the caller wrote (a payload the warehouse encoded). */
-  jsonText?: string;
+  jsonText?: JsonText;
   /** Sent as application/x-www-form-urlencoded. */
   form?: Record<string, string>;
   timeoutMs: number;
@@ -31,7 +32,7 @@ export type HttpSend = (request: HttpRequest) => Promise<HttpResponse>;
 export async function sendRequest(request: HttpRequest): Promise<HttpResponse> {
   const host = hostOf(request.url); // throws a plain Error: a malformed URL is a bug, not worth a retry
   const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
-  let body: string | URLSearchParams | undefined;
+  let body: string | Uint8Array | URLSearchParams | undefined;
   if (request.jsonText !== undefined) {
     headers['content-type'] = 'application/json';
     body = request.jsonText;

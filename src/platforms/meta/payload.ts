@@ -1,6 +1,7 @@
 // Rows as Meta's multi-key payload: a schema (one key per identifier kind, in the sync's order) and
 // rows as arrays in that order, a missing value as "" (Meta matches on the fields present).
 import type { HashedRow, IdentifierKind } from '../../core/identifiers.js';
+import type { JsonText } from '../http/json-text.js';
 
 export const META_SCHEMA_KEYS: Record<IdentifierKind, string> = {
   email: 'EMAIL',
@@ -35,7 +36,10 @@ export function buildPayload(kinds: IdentifierKind[], rows: HashedRow[]): MetaPa
   };
 }
 
-/** The payload as JSON text around rows the warehouse already wrote as JSON arrays (rowEncoding 'json_array'). */
-export function encodedPayloadJson(kinds: IdentifierKind[], rowsJson: string): string {
-  return `{"schema":${JSON.stringify(schemaOf(kinds))},"is_raw":true,"data":${rowsJson}}`;
+/**
+ * The payload as pieces of JSON text around the rows the warehouse already wrote as a JSON array of
+ * arrays (rowEncoding 'json_array'), left as they came (text or bytes) for the body to join once.
+ */
+export function encodedPayloadJson(kinds: IdentifierKind[], rowsJson: JsonText): JsonText[] {
+  return [`{"schema":${JSON.stringify(schemaOf(kinds))},"is_raw":true,"data":`, rowsJson, '}'];
 }

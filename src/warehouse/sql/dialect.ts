@@ -40,6 +40,11 @@ export interface SqlDialect {
   jsonString(expr: string): string;
   /** The texts of a group joined by a separator, in the order of orderBy. */
   orderedStringAgg(expr: string, separator: string, orderBy: string): string;
+  /**
+   * A text as its UTF-8 bytes, for an engine whose driver hands bytes over as a buffer outside the
+   * JavaScript heap (DuckDB); absent where text is the cheaper way out (node-pg parses bytea from hex).
+   */
+  utf8Bytes?(expr: string): string;
   /** A UTC timestamp literal from an ISO-8601 string. */
   timestamp(iso: string): string;
   createTempTableAs(name: string, select: string): string;

@@ -108,10 +108,13 @@ export function sendSpanSql(d: SqlDialect, spec: SyncSqlSpec, op: 'add' | 'remov
 /**
  * The rows of one op with ids from..to, cut into batches of up to maxRows consecutive ids and each
  * batch already written as the platform's payload rows: a JSON array per row holding the sync's
- * kinds in order, a missing value as "" (capabilities.rowEncoding 'json_array'), joined by commas.
- * One string per batch crosses the driver instead of one per row, and no row becomes a JS object:
+ * kinds in order, a missing value as "" (capabilities.rowEncoding 'json_array'), in a JSON array.
+ * One value per batch crosses the driver instead of one per row, and no row becomes a JS object:
  * that per-row work held delivery to about 150k rows/s (bench/). Hashes are hex, so they are quoted
- * as they are; plain-text kinds go through the engine's own JSON string encoding.
+ * as they are; plain-text kinds go through the engine's own JSON string encoding. Where the engine
+ * can (dialect.utf8Bytes), the batch comes as UTF-8 bytes: a buffer outside the JS heap that goes
+ * into the request body as it is, where a string of megabytes was copied three times and left to
+ * the heap's major collections (bench/).
  * A range, not the whole op: an engine aggregates every group before it returns the first, so the
  * caller asks for a few batches at a time (DuckDB's zone maps skip the rest of the parts table).
  */
@@ -129,8 +132,10 @@ export function encodedBatchesSql(
   const values = spec.identifiers
     .map((i) => (i.rule.encoding === 'sha256' ? `'"', coalesce(p.${i.kind}, ''), '"'` : d.jsonString(`coalesce(p.${i.kind}, '')`)))
     .join(`, ',', `);
+  // The whole array, brackets included; as bytes where the driver hands them over outside the JS heap.
+  const array = `concat('[', ${d.orderedStringAgg('row_json', ',', 'row_id')}, ']')`;
   return `SELECT min(row_id) AS first_row_id, max(row_id) AS last_row_id, count(*) AS row_count,
-  ${d.orderedStringAgg('row_json', ',', 'row_id')} AS rows_json
+  ${d.utf8Bytes ? d.utf8Bytes(array) : array} AS rows_json
 FROM (
   SELECT DISTINCT p.row_id, concat('[', ${values}, ']') AS row_json
   FROM ${parts} p

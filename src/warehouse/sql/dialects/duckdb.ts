@@ -17,6 +17,7 @@ export const duckdbDialect: SqlDialect = {
   isTrue: (expr) => `(${expr} IS TRUE)`,
   jsonString: (expr) => `CAST(to_json(CAST(${expr} AS VARCHAR)) AS VARCHAR)`,
   orderedStringAgg: (expr, separator, orderBy) => `string_agg(${expr}, ${str(separator)} ORDER BY ${orderBy})`,
+  utf8Bytes: (expr) => `encode(${expr})`,
   sha256Hex: (expr) => `sha256(${expr})`,
   // hash() is UBIGINT; keep 63 bits so every engine can store it as a signed BIGINT.
   hash64: (exprs) => `CAST(hash(${exprs.join(', ')}) >> 1 AS BIGINT)`,
