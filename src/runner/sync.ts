@@ -257,6 +257,8 @@ export async function runSync(ctx: RunContext, p: PreparedSync, modelError?: unk
       });
     }
     const nowIso = now();
+    // A sync with no retries row needs no cleanup of old ones (commit.ts, noRetries).
+    const [retrying] = await wh.query<{ n: number }>(`SELECT count(*) AS n FROM ${t.retries} WHERE sync_id = ${literal(d, spec.syncId)}`);
     let auditMs = 0;
     await wh.transaction(async (tx) => {
       const commit = {
@@ -267,6 +269,7 @@ export async function runSync(ctx: RunContext, p: PreparedSync, modelError?: unk
         audienceId: audienceId!,
         stopped: Boolean(stopped),
         snapshotWasEmpty: Number(size?.n ?? 0) === 0,
+        noRetries: Number(retrying?.n ?? 0) === 0,
       };
       for (const statement of commitSql(d, spec, t, commit)) {
         const started = performance.now();

@@ -340,6 +340,14 @@ describe('commit SQL', () => {
     expect(await db.query(`SELECT member_key, attempts, fingerprint FROM ${t.retries}`)).toEqual([{ member_key: 'U2', attempts: 1, fingerprint: delta!.fingerprint }]);
   });
 
+  it('leaves out the cleanup of old retries when the sync had none, and keeps it otherwise', () => {
+    const base = { runId: 'r1', nowIso: T2, destination: 'meta', platform: 'meta_custom_audiences', audienceId: 'aud' };
+    const cleanups = (c: typeof base & { noRetries?: boolean }) => commitSql(d, S, t, c).filter((s) => s.startsWith('DELETE FROM "audsync".audsync_retries'));
+    expect(cleanups(base)).toHaveLength(2);
+    expect(cleanups({ ...base, noRetries: false })).toHaveLength(2);
+    expect(cleanups({ ...base, noRetries: true })).toEqual([]);
+  });
+
   it('leaves out the source-fingerprint refresh on a first sync, whose snapshot held no member to refresh', () => {
     const base = { runId: 'r1', nowIso: T2, destination: 'meta', platform: 'meta_custom_audiences', audienceId: 'aud' };
     const refresh = (c: typeof base & { snapshotWasEmpty?: boolean }) =>

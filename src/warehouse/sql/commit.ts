@@ -28,6 +28,11 @@ export interface CommitContext {
    * of a first sync, most of it an anti-join of the candidate with all 9M delta members (bench/).
    */
   snapshotWasEmpty?: boolean;
+  /**
+   * The sync had no audsync_retries row when the commit began: the cleanups of old rows are left
+   * out. Their anti-join with every delta member was a first sync's peak of memory (bench/).
+   */
+  noRetries?: boolean;
 }
 
 /** This run's attempt for a result row r (retries rt): one more than its failures with the same data. */
@@ -72,10 +77,12 @@ SELECT ${literal(d, c.runId)}, ${sync}, r.member_key, r.op, ${status}, ${attempt
 FROM ${result} r
 LEFT JOIN ${t.retries} rt ON rt.sync_id = ${sync} AND rt.member_key = r.member_key`);
 
-  statements.push(`DELETE FROM ${t.retries} WHERE sync_id = ${sync} AND member_key IN (SELECT member_key FROM ${result})`);
-  // Members with nothing left to do (their data matches the snapshot again, or they left an add_only
-  // sync) start over: an old count must not dead-letter a later change at its first failure.
-  statements.push(`DELETE FROM ${t.retries} WHERE sync_id = ${sync} AND member_key NOT IN (SELECT member_key FROM ${delta})`);
+  if (!c.noRetries) {
+    statements.push(`DELETE FROM ${t.retries} WHERE sync_id = ${sync} AND member_key IN (SELECT member_key FROM ${result})`);
+    // Members with nothing left to do (their data matches the snapshot again, or they left an
+    // add_only sync) start over: an old count must not dead-letter a later change at its first failure.
+    statements.push(`DELETE FROM ${t.retries} WHERE sync_id = ${sync} AND member_key NOT IN (SELECT member_key FROM ${delta})`);
+  }
   // A stopped run keeps the count below max_attempts: only a member's own failure dead-letters it.
   const attempts = c.stopped && spec.maxAttempts !== undefined ? `least(ch.attempt, ${literal(d, Math.max(spec.maxAttempts - 1, 0))})` : 'ch.attempt';
   statements.push(`INSERT INTO ${t.retries} (sync_id, member_key, attempts, fingerprint, last_error_code, last_error_message, last_attempt_at)
