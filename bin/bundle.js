@@ -19,10 +19,10 @@ export async function bundledEntry(root) {
     const src = join(root, 'src');
     const cache = join(root, 'node_modules', '.cache', 'audsync');
     const key = sourceKey(src);
-    mkdirSync(cache, { recursive: true });
     const out = join(cache, key);
     const entry = join(out, 'main.js');
     if (existsSync(entry)) return entry;
+    mkdirSync(cache, { recursive: true });
     const { build } = await import('esbuild');
     // Built aside and renamed into place, so a process never loads a half-written bundle; when
     // two commands build at once, one rename wins and the other's copy is dropped.

@@ -3,6 +3,7 @@
 // the current batches are being sent. A batch's row ids are not read back: they are the ids from its
 // first to its last, less the ones held back in this run (sendSpanSql says why that holds).
 import type { Batch } from '../platforms/delivery/batcher.js';
+import type { JsonText } from '../platforms/http/json-text.js';
 import type { SyncSqlSpec } from '../warehouse/sql/delta.js';
 import { scratch } from '../warehouse/sql/names.js';
 import { encodedBatchesSql, heldBackRowsSql, sendSpanSql } from '../warehouse/sql/outcome.js';
@@ -19,7 +20,7 @@ interface EncodedBatchRow {
   last_row_id: number;
   row_count: number;
   /** The batch's JSON array: UTF-8 bytes where the dialect has utf8Bytes, text elsewhere. */
-  rows_json: string | Uint8Array;
+  rows_json: JsonText;
 }
 
 export async function* encodedBatches(

@@ -7,7 +7,7 @@ import type { SyncResult } from '../core/result.js';
 import { redact } from '../core/secrets.js';
 import { AUDSYNC_VERSION } from '../core/version.js';
 import { finishRunSql, insertRunSql, invalidIdentifiersSql, platformReportSql } from '../warehouse/sql/audit.js';
-import { commitSql, newDeadLettersSql } from '../warehouse/sql/commit.js';
+import { commitSql, newDeadLettersSql, retriesCountSql } from '../warehouse/sql/commit.js';
 import { literal } from '../warehouse/sql/dialect.js';
 import { audienceSizeSql, deltaCountsSql, deltaSql, partCountsSql, partsSql, type SyncSqlSpec } from '../warehouse/sql/delta.js';
 import { memberResultsSql, resultCountsSql } from '../warehouse/sql/outcome.js';
@@ -257,8 +257,7 @@ export async function runSync(ctx: RunContext, p: PreparedSync, modelError?: unk
       });
     }
     const nowIso = now();
-    // A sync with no retries row needs no cleanup of old ones (commit.ts, noRetries).
-    const [retrying] = await wh.query<{ n: number }>(`SELECT count(*) AS n FROM ${t.retries} WHERE sync_id = ${literal(d, spec.syncId)}`);
+    const [retrying] = await wh.query<{ n: number }>(retriesCountSql(d, spec, t));
     let auditMs = 0;
     await wh.transaction(async (tx) => {
       const commit = {

@@ -56,6 +56,11 @@ LEFT JOIN ${t.retries} rt ON rt.sync_id = ${sync} AND rt.member_key = r.member_k
 WHERE ${reachesLimitSql(d, spec, stopped)}`;
 }
 
+/** Rows the sync has in audsync_retries: none, and the commit leaves out their cleanup (noRetries). */
+export function retriesCountSql(d: SqlDialect, spec: SyncSqlSpec, t: StateTables): string {
+  return `SELECT count(*) AS n FROM ${t.retries} WHERE sync_id = ${literal(d, spec.syncId)}`;
+}
+
 export function commitSql(d: SqlDialect, spec: SyncSqlSpec, t: StateTables, c: CommitContext): string[] {
   const sync = literal(d, spec.syncId);
   const now = d.timestamp(c.nowIso);
