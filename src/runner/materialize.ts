@@ -35,9 +35,12 @@ export async function materializeModel(
   const bytesEstimated = await withModel(model, () => estimateBytes(ctx, candidate));
   await withModel(model, () => warehouse.execute(candidate));
 
-  const [check] = await warehouse.query<{ row_count: number; null_keys: number; distinct_keys: number; normalized_rows: number }>(keyCheckSql(dialect, model.name, specs, incremental ? { index: specs[0]!.index, syncId: specs[0]!.syncId, snapshots: ctx.tables.snapshots } : undefined));
-  // Members not normalized count as their snapshots say (source.ts).
-  const groups = incremental ? await warehouse.query(cleanMasksSql(dialect, model.name, specs.map((s) => s.index))) : [];
+  const joined = incremental ? { index: specs[0]!.index, syncId: specs[0]!.syncId, snapshots: ctx.tables.snapshots, model: modelSubquery(model) } : undefined;
+  const [check] = await withModel(model, () =>
+    warehouse.query<{ row_count: number; null_keys: number; distinct_keys: number; normalized_rows: number }>(keyCheckSql(dialect, model.name, specs, joined)),
+  );
+  // Members left out as unchanged count as their snapshots say (source.ts).
+  const groups = incremental ? await warehouse.query(cleanMasksSql(dialect, model.name, specs, ctx.tables.snapshots)) : [];
   for (const spec of specs) ctx.memberCounts.set(spec.index, cleanCounts(syncCountsOf(check ?? {}, spec.index), spec, groups));
   const rows = Number(check?.row_count ?? 0);
   const normalized = Number(check?.normalized_rows ?? 0);
@@ -48,7 +51,7 @@ export async function materializeModel(
     });
   }
   if (Number(check?.distinct_keys ?? 0) < rows - nullKeys) {
-    const dupes = await warehouse.query<{ member_key: string; occurrences: number }>(duplicateKeysSql(dialect, model.name));
+    const dupes = await withModel(model, () => warehouse.query<{ member_key: string; occurrences: number }>(duplicateKeysSql(dialect, model)));
     const example = dupes.map((r) => `'${r.member_key}' (${r.occurrences} rows)`).join(', ');
     throw new ModelError(model.name, `key column '${model.key}' is not unique: ${example}`, {
       hint: `the query must return one row per ${model.key}; aggregate or use DISTINCT in ${model.sqlFile ?? model.file}`,

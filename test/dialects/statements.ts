@@ -9,7 +9,8 @@ import { metaCapabilities } from '../../src/platforms/meta/capabilities.js';
 import { acquireLock, lockHolder, releaseLock } from '../../src/runner/lock.js';
 import { migrate } from '../../src/runner/state.js';
 import { finishRunSql, insertRunSql, invalidIdentifiersSql } from '../../src/warehouse/sql/audit.js';
-import { candidateSql, duplicateKeysSql, keyCheckSql, recordHoldoutsSql, type NormalizedIdentifier } from '../../src/warehouse/sql/candidate.js';
+import { candidateSql, duplicateKeysSql, keyCheckSql, modelSubquery, recordHoldoutsSql, type NormalizedIdentifier } from '../../src/warehouse/sql/candidate.js';
+import { cleanMasksSql } from '../../src/warehouse/sql/source.js';
 import { commitSql } from '../../src/warehouse/sql/commit.js';
 import { audienceSizeSql, deltaCountsSql, deltaSql, partCountsSql, partsSql, type SyncSqlSpec } from '../../src/warehouse/sql/delta.js';
 import { memberCountsSql } from '../../src/warehouse/sql/members.js';
@@ -137,7 +138,11 @@ export async function statementsFor(name: Dialect): Promise<Record<string, strin
     // and whole, for a sync that sends every member.
     candidate: [candidateSql(d, model, candidateIds, { defaultRegion: 'US', syncs: [spec, googleSpec], snapshots: t.snapshots })],
     candidate_whole: [candidateSql(d, model, candidateIds, { defaultRegion: 'US', syncs: [spec, googleSpec] })],
-    key_checks: [keyCheckSql(d, model.name, [spec, googleSpec], { index: spec.index, syncId: spec.syncId, snapshots: t.snapshots }), duplicateKeysSql(d, model.name)],
+    key_checks: [
+      keyCheckSql(d, model.name, [spec, googleSpec], { index: spec.index, syncId: spec.syncId, snapshots: t.snapshots, model: modelSubquery(model) }),
+      cleanMasksSql(d, model.name, [spec, googleSpec], t.snapshots),
+      duplicateKeysSql(d, model),
+    ],
     holdouts: [recordHoldoutsSql(d, model, t.holdouts, NOW)],
     audit_insert: [
       insertRunSql(d, t, {

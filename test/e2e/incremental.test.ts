@@ -73,6 +73,15 @@ describe.each(WAREHOUSES)('unchanged source rows are not normalized again, on %s
     expect(p.audienceHashes()).toEqual(expectedHashes(base));
   });
 
+  it('a run where every row is unchanged (an empty candidate) counts every member from the snapshot', async () => {
+    const synced = base.filter((c) => c.ads_consent && ['C1', 'C2', 'C6'].includes(c.customer_id));
+    const first = await runLogged(synced);
+    const second = await runLogged(synced);
+    expect(second).toMatchObject({ rows: synced.length, normalized: 0 });
+    expect(second.sync).toMatchObject({ status: 'success', added: 0, removed: 0, changed: 0, requests: 0, members: synced.length });
+    expect(counts(second.sync)).toEqual(counts(first.sync));
+  });
+
   it('a source value that normalizes the same sends nothing, and is not normalized on the run after', async () => {
     await runLogged(base);
     const recased = base.map((c) => (c.customer_id === 'C1' ? { ...c, email: ' ANA@Example.COM ' } : c));
@@ -119,13 +128,17 @@ describe.each(WAREHOUSES)('unchanged source rows are not normalized again, on %s
     expect((await runLogged(base)).normalized).toBe(2);
   });
 
-  it('a key repeated among unchanged members, or among new ones, still fails the sync and sends nothing', async () => {
+  it('a key repeated among unchanged members, between an unchanged and a changed one, or among new ones, still fails the sync and sends nothing', async () => {
     await runLogged(base);
     const requests = p.writes().length;
     // C1 twice, the same row both times: both match its snapshot row, neither is normalized.
     const twice = await runLogged([...base, base[0]!]);
     expect(twice.sync.status).toBe('failed');
     expect(twice.sync.error).toContain("key column 'customer_id' is not unique: 'C1' (2 rows)");
+    // C1 twice, one row unchanged (left out of the candidate) and one changed.
+    const oneChanged = await runLogged([...base, { ...base[0]!, email: 'other.c1@example.com' }]);
+    expect(oneChanged.sync.status).toBe('failed');
+    expect(oneChanged.sync.error).toContain("key column 'customer_id' is not unique: 'C1' (2 rows)");
     const fresh = { customer_id: 'C9', email: 'nine@example.com', ads_consent: true };
     const newTwice = await runLogged([...base, fresh, { ...fresh, email: 'other@example.com' }]);
     expect(newTwice.sync.status).toBe('failed');

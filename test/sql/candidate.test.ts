@@ -316,8 +316,8 @@ describe('key checks', () => {
 
   it('duplicateKeysSql lists at most three duplicated keys, in key order, with their counts; never NULL', async () => {
     const ids = ['d', 'd', 'c', 'c', 'c', 'b', 'b', 'a', 'a', 'z', null, null];
-    await buildCandidate(db.wh, membersModel(ids.map((id) => ({ id, email: null }))));
-    expect(await db.query(duplicateKeysSql(d, 'buyers'))).toEqual([
+    const m = membersModel(ids.map((id) => ({ id, email: null })));
+    expect(await db.query(duplicateKeysSql(d, m))).toEqual([
       { member_key: 'a', occurrences: 2 },
       { member_key: 'b', occurrences: 2 },
       { member_key: 'c', occurrences: 3 },
@@ -326,9 +326,10 @@ describe('key checks', () => {
 
   it('integer keys are checked as the text they are stored as', async () => {
     const sql = `SELECT * FROM (VALUES (1), (1), (2)) v(id)`;
-    await buildCandidate(db.wh, model({ sql, identifiers: {}, consent: undefined }), []);
+    const m = model({ sql, identifiers: {}, consent: undefined });
+    await buildCandidate(db.wh, m, []);
     expect(await db.query(keyCheckSql(d, 'buyers'))).toEqual([{ row_count: 3, null_keys: 0, distinct_keys: 2, normalized_rows: 3 }]);
-    expect(await db.query(duplicateKeysSql(d, 'buyers'))).toEqual([{ member_key: '1', occurrences: 2 }]);
+    expect(await db.query(duplicateKeysSql(d, m))).toEqual([{ member_key: '1', occurrences: 2 }]);
   });
 });
 

@@ -41,7 +41,7 @@ const NOW = '2026-02-01T00:00:00.000Z';
 const steps: Record<string, string> = {
   candidate: candidateSql(pg, m, ids),
   keyCheck: keyCheckSql(pg, 'buyers'),
-  duplicates: duplicateKeysSql(pg, 'buyers'),
+  duplicates: duplicateKeysSql(pg, m),
   holdouts: recordHoldoutsSql(pg, m, t.holdouts, NOW),
   counts: memberCountsSql(pg, s),
   delta: deltaSql(pg, s, t.snapshots),

@@ -11,7 +11,7 @@ import { IDENTIFIER_KINDS, type IdentifierKind, type IdentifierRule } from '../.
 import type { ConsentSignal, ModelDef } from '../../core/manifest.js';
 import { AUDSYNC_VERSION } from '../../core/version.js';
 import { literal, type SqlDialect } from './dialect.js';
-import { IN_MODEL, kindsMaskColumn, NORMALIZED, scratch } from './names.js';
+import { heldColumn, kindsMaskColumn, scratch } from './names.js';
 
 /** A sync whose snapshot the candidate is compared with. */
 export interface SourceSync {
@@ -58,20 +58,29 @@ export function kindsMaskSql(identifiers: { kind: IdentifierKind }[], present: (
 }
 
 /**
- * Members not normalized this run, grouped by their snapshots' kinds_mask (kinds_mask_<index> per
- * sync): a few dozen rows, from which cleanCounts adds what memberCountColumns leaves out (delta.ts).
- * Such a row is in the model and consented: it matched every selected sync's snapshot.
+ * The members an incremental candidate left out as unchanged (candidate.ts), per sync and kinds_mask:
+ * the sync's snapshot rows less those of its members the candidate holds (changed, or gone from the
+ * model), grouped by the snapshot's kinds_mask. Exact when no key repeats; a repeated key fails the
+ * run (keyCheckSql). A few dozen rows, from which cleanCounts adds what memberCountColumns leaves out.
  */
-export function cleanMasksSql(d: SqlDialect, model: string, indexes: number[]): string {
-  const masks = indexes.map((i) => d.quoteIdent(kindsMaskColumn(i)));
-  if (masks.length === 0) return `SELECT 0 AS n WHERE FALSE`;
-  return `SELECT ${masks.join(', ')}, count(*) AS n FROM ${d.quoteIdent(scratch.candidate(model))}
-WHERE ${IN_MODEL} AND NOT ${NORMALIZED} AND consented AND member_key IS NOT NULL
-GROUP BY ${masks.join(', ')}`;
+export function cleanMasksSql(d: SqlDialect, model: string, syncs: { index: number; syncId: string }[], snapshots: string): string {
+  if (syncs.length === 0) return `SELECT 0 AS sync_index, 0 AS kinds_mask, 0 AS n WHERE FALSE`;
+  const candidate = d.quoteIdent(scratch.candidate(model));
+  return syncs
+    .map((s) => {
+      const mask = d.quoteIdent(kindsMaskColumn(s.index));
+      return `SELECT ${s.index} AS sync_index, kinds_mask, sum(n) AS n FROM (
+  SELECT kinds_mask, count(*) AS n FROM ${snapshots} WHERE sync_id = ${literal(d, s.syncId)} GROUP BY kinds_mask
+  UNION ALL
+  SELECT ${mask} AS kinds_mask, 0 - count(*) AS n FROM ${candidate} WHERE ${d.quoteIdent(heldColumn(s.index))} GROUP BY ${mask}
+) g${s.index}
+GROUP BY kinds_mask HAVING sum(n) <> 0`;
+    })
+    .join('\nUNION ALL\n');
 }
 
 /**
- * A sync's member counts (memberCountsSql's names) with its unnormalized members added from
+ * A sync's member counts (memberCountsSql's names) with its unchanged members added from
  * cleanMasksSql's groups: each is a member (it was synced, so it is eligible and valid), and its
  * kinds present and invalid are as its snapshot row says.
  */
@@ -79,8 +88,9 @@ export function cleanCounts(counts: Record<string, number>, sync: SourceSync, gr
   const out = { ...counts };
   const add = (name: string, n: number) => (out[name] = (out[name] ?? 0) + n);
   for (const group of groups) {
+    if (Number(group.sync_index) !== sync.index) continue;
     const n = Number(group.n ?? 0);
-    const mask = Number(group[kindsMaskColumn(sync.index)] ?? 0);
+    const mask = Number(group.kinds_mask ?? 0);
     add('members', n);
     for (const { kind } of sync.identifiers) {
       if (!has(mask, presentBit(kind))) continue;
