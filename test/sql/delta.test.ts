@@ -257,7 +257,7 @@ describe('several kinds: a match key shared, another not, an attribute riding al
     db.query(`SELECT member_key, op, email, external_id, country FROM "_audsync_parts_0" ORDER BY op, member_key`);
   const s = spec({ identifiers: ids });
 
-  /** First sync of P and Q (sharing an email), committed by hand as commit.ts does: the newh_ columns. */
+  /** First sync of P and Q (sharing an email), committed by hand as commit.ts does: storedColumn's columns. */
   async function firstSync() {
     await buildCandidate(db.wh, modelOf([['P', 'fam@example.com', 'US'], ['Q', 'fam@example.com', 'FR']]), ids);
     await buildDelta(db.wh, s);
@@ -266,7 +266,7 @@ describe('several kinds: a match key shared, another not, an attribute riding al
       { member_key: 'Q', op: 'add', email: h('fam@example.com'), external_id: h('Q'), country: 'FR' },
     ]);
     await db.wh.execute(`INSERT INTO ${t.snapshots} (sync_id, member_key, email_hash, external_id_hash, country_hash, fingerprint, first_synced_at, last_synced_at)
-      SELECT 'buyers__meta', member_key, newh_email, newh_external_id, newh_country, fingerprint, TIMESTAMP '2026-01-01', TIMESTAMP '2026-01-01' FROM "_audsync_delta_0"`);
+      SELECT 'buyers__meta', member_key, new_email, new_external_id, newh_country, fingerprint, TIMESTAMP '2026-01-01', TIMESTAMP '2026-01-01' FROM "_audsync_delta_0"`);
     // The snapshot keeps no plain value: the plain country is stored as its hash.
     expect(await db.query(`SELECT member_key, country_hash FROM ${t.snapshots} ORDER BY member_key`)).toEqual([
       { member_key: 'P', country_hash: h('US') },
@@ -321,7 +321,7 @@ describe('plain-text match kinds (Meta MADID, EXTERN_ID): hashes in the snapshot
   async function commitAll() {
     await db.wh.execute(`DELETE FROM ${t.snapshots} WHERE member_key IN (SELECT member_key FROM "_audsync_delta_0")`);
     await db.wh.execute(`INSERT INTO ${t.snapshots} (sync_id, member_key, email_hash, maid_hash, fingerprint, first_synced_at, last_synced_at)
-      SELECT 'buyers__meta', member_key, newh_email, newh_maid, fingerprint, TIMESTAMP '2026-01-01', TIMESTAMP '2026-01-01' FROM "_audsync_delta_0" WHERE op <> 'remove'`);
+      SELECT 'buyers__meta', member_key, new_email, newh_maid, fingerprint, TIMESTAMP '2026-01-01', TIMESTAMP '2026-01-01' FROM "_audsync_delta_0" WHERE op <> 'remove'`);
   }
 
   it('adds send the normalized MADID itself; the delta keeps its hash for the snapshot', async () => {

@@ -14,7 +14,7 @@ import { openEngine, type Engine } from './engines.js';
 import { insertRunSql, finishRunSql } from '../../src/warehouse/sql/audit.js';
 import { candidateSql, duplicateKeysSql, keyCheckSql, recordHoldoutsSql } from '../../src/warehouse/sql/candidate.js';
 import { commitSql } from '../../src/warehouse/sql/commit.js';
-import { deltaSql, partsSql } from '../../src/warehouse/sql/delta.js';
+import { deltaSql, partsSql, removedColumn } from '../../src/warehouse/sql/delta.js';
 import { memberCountsSql } from '../../src/warehouse/sql/members.js';
 import { sqlDialect } from '../../src/warehouse/sql/dialect.js';
 import { postgresDialect as pg } from '../../src/warehouse/sql/dialects/postgres.js';
@@ -169,8 +169,8 @@ describe('Postgres dialect text', () => {
   });
 
   it('blanks shared match keys in removes and numbers parts with dense_rank', () => {
-    expect(steps.parts).toContain('CASE WHEN (dl.oldh_email IS NOT NULL AND a_email.v IS NULL) THEN dl.old_email END AS email');
-    expect(steps.parts).toContain('CASE WHEN (dl.oldh_external_id IS NOT NULL AND a_external_id.v IS NULL) THEN dl.old_external_id END AS external_id');
+    expect(steps.parts).toContain('CASE WHEN (dl.oldh_email IS NOT NULL AND a_email.v IS NULL) THEN dl.oldh_email END AS email');
+    expect(steps.parts).toContain('CASE WHEN (dl.oldh_external_id IS NOT NULL AND a_external_id.v IS NULL) THEN dl.oldh_external_id END AS external_id');
     expect(steps.parts).toContain('dl.old_country AS country');
     expect(steps.parts).toContain('dense_rank() OVER (ORDER BY op, email, external_id, country) AS row_id');
   });
@@ -322,7 +322,8 @@ describe('on a real Postgres, next to DuckDB', () => {
     const counts = await wh.query(memberCountsSql(d, s));
     await wh.execute(deltaSql(d, s, t.snapshots));
     await wh.execute(partsSql(d, s, t.snapshots));
-    const delta = await wh.query(`SELECT member_key, op, ${list('new_')}, ${list('old_')} FROM ${d.quoteIdent(scratch.delta(s.index))} ORDER BY member_key`);
+    const removed = ids.map((i) => `${removedColumn(i)} AS old_${i.kind}`).join(', ');
+    const delta = await wh.query(`SELECT member_key, op, ${list('new_')}, ${removed} FROM ${d.quoteIdent(scratch.delta(s.index))} ORDER BY member_key`);
     const parts = await wh.query(`SELECT member_key, op, ${kinds.join(', ')}, row_id FROM ${d.quoteIdent(scratch.parts(s.index))} ORDER BY op, member_key`);
     const sent: Record<string, unknown[]> = {};
     for (const op of ['remove', 'add'] as const) {

@@ -10,7 +10,7 @@ import { batches } from '../../src/platforms/delivery/batcher.js';
 import { migrate } from '../../src/runner/state.js';
 import { candidateSql, type NormalizedIdentifier } from '../../src/warehouse/sql/candidate.js';
 import { commitSql } from '../../src/warehouse/sql/commit.js';
-import { deltaSql, partsSql, type SyncSqlSpec } from '../../src/warehouse/sql/delta.js';
+import { deltaSql, partsSql, removedColumn, type SyncSqlSpec } from '../../src/warehouse/sql/delta.js';
 import { literal } from '../../src/warehouse/sql/dialect.js';
 import { duckdbDialect } from '../../src/warehouse/sql/dialects/duckdb.js';
 import { scratch, stateTables } from '../../src/warehouse/sql/names.js';
@@ -133,8 +133,11 @@ export interface DeltaRow {
   new_email: string | null;
   old_email: string | null;
 }
+/** The email a delta row would add and remove (removedColumn: a hashed email is removed as the snapshot holds it). */
 export const readDelta = (wh: Warehouse, s: SyncSqlSpec) =>
-  wh.query<DeltaRow>(`SELECT member_key, op, new_email, old_email FROM ${d.quoteIdent(scratch.delta(s.index))} ORDER BY member_key`);
+  wh.query<DeltaRow>(
+    `SELECT member_key, op, new_email, ${removedColumn(s.identifiers.find((i) => i.kind === 'email')!)} AS old_email FROM ${d.quoteIdent(scratch.delta(s.index))} ORDER BY member_key`,
+  );
 
 export interface PartRow {
   member_key: string;

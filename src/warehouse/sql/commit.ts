@@ -9,7 +9,7 @@
 // without one get theirs where the source proves it (address.ts, docs/identity.md).
 import { joinParts } from './address.js';
 import { literal, type SqlDialect } from './dialect.js';
-import { addressParts, sameFingerprint, type SyncSqlSpec } from './delta.js';
+import { addressParts, sameFingerprint, storedColumn, type SyncSqlSpec } from './delta.js';
 import { eligibleSql, kindsMaskOf } from './members.js';
 import { heldColumn, NORMALIZED, normalizedColumn, scratch, snapshotColumn, sourceFingerprintColumn, type StateTables } from './names.js';
 import { encodeSql, storedSql } from './normalize.js';
@@ -105,7 +105,7 @@ WHERE r.status = 'failed'`);
   // result's keys, where a join could hash the delta's wide rows (a first sync of 10M: 9M rows of
   // hashes, and the process's peak memory, 2.0 GB; bench/).
   statements.push(`INSERT INTO ${t.snapshots} (sync_id, member_key, ${[...kinds.map(snapshotColumn), ...addressKey].join(', ')}, fingerprint, source_fingerprint, kinds_mask, first_synced_at, last_synced_at)
-SELECT ${sync}, dl.member_key, ${[...kinds.map((k) => `dl.newh_${k}`), ...(address ? ['dl.new_address'] : [])].join(', ')}, dl.fingerprint, dl.source_fingerprint, dl.kinds_mask, coalesce(dl.first_synced_at, ${now}), ${now}
+SELECT ${sync}, dl.member_key, ${[...spec.identifiers.map((i) => `dl.${storedColumn(i)}`), ...(address ? ['dl.new_address'] : [])].join(', ')}, dl.fingerprint, dl.source_fingerprint, dl.kinds_mask, coalesce(dl.first_synced_at, ${now}), ${now}
 FROM ${delta} dl
 WHERE dl.member_key IN (SELECT member_key FROM ${result} WHERE action = 'upsert')`);
   if (spec.sourceFingerprint && !spec.freshStart && !c.snapshotWasEmpty) {

@@ -55,6 +55,18 @@ export interface SyncSqlSpec {
 /** Equality of two fingerprints where NULL (a removal has none) equals NULL; never NULL itself. */
 export const sameFingerprint = (a: string, b: string) => `CASE WHEN ${a} IS NULL THEN ${b} IS NULL WHEN ${b} IS NULL THEN FALSE ELSE ${a} = ${b} END`;
 
+type Identifier = { kind: IdentifierKind; rule: IdentifierRule };
+
+/**
+ * The delta's column of what the snapshot will keep for a kind: for a hashed kind that is the value
+ * sent, held once (new_<k>); for a kind sent in plain text its hash (newh_<k>). Two copies of every
+ * hash made the delta twice as wide: 6 GB of a 10M-member first sync spilled to disk (bench/).
+ */
+export const storedColumn = (i: Identifier) => (i.rule.encoding === 'plain' ? `newh_${i.kind}` : `new_${i.kind}`);
+
+/** The delta's column of what a removal sends for a kind: for a hashed kind the snapshot's hash (oldh_<k>). */
+export const removedColumn = (i: Identifier) => (i.rule.encoding === 'plain' ? `old_${i.kind}` : `oldh_${i.kind}`);
+
 const matchKinds = (spec: SyncSqlSpec) => spec.identifiers.filter((i) => i.rule.role === 'match').map((i) => i.kind);
 
 /** The address's parts with their places in its key, when the sync tracks an address. */
@@ -146,9 +158,10 @@ cand AS (SELECT member_key, ${candidateColumns(spec)} FROM changed WHERE eligibl
 
 /**
  * Member-level delta: add, remove, or change (fingerprint differs), with new values hashed only here.
- * Per kind: new_<k> is what would be sent and newh_<k> what the snapshot keeps (the same, or its
- * hash for kinds sent in plain text); oldh_<k> is the snapshot's and old_<k> what a removal sends:
- * for plain kinds it is recovered from the member's current source row when it still hashes the same.
+ * Per kind: new_<k> is what would be sent and oldh_<k> what the snapshot keeps; for a kind sent in
+ * plain text also newh_<k>, the hash of new_<k> the snapshot will keep, and old_<k>, what a removal
+ * sends, recovered from the member's current source row when it still hashes the same (a hashed
+ * kind keeps and removes the values themselves: storedColumn, removedColumn).
  * With an address, the same four columns for `address`, computed from its parts' columns:
  * new_address its key as sent (kept in the snapshot's address_key), newh_/oldh_address its
  * reference (compared to count who holds it), old_address the key a removal sends: the snapshot's
@@ -162,6 +175,7 @@ export function deltaSql(d: SqlDialect, spec: SyncSqlSpec, snapshots: string, re
     const snap = `s.${snapshotColumn(i.kind)}`;
     const current = encodeSql(d, i.rule, `f.${d.quoteIdent(normalizedColumn(i.kind, i.rule.normalizer))}`);
     const old = i.rule.encoding === 'plain' ? `CASE WHEN ${storedSql(d, i.rule, current)} = ${snap} THEN ${current} END` : snap;
+    if (i.rule.encoding !== 'plain') return [`${sent} AS new_${i.kind}`, `${snap} AS oldh_${i.kind}`];
     return [`${sent} AS new_${i.kind}`, `${storedSql(d, i.rule, sent)} AS newh_${i.kind}`, `${snap} AS oldh_${i.kind}`, `${old} AS old_${i.kind}`];
   });
   const recover = plain.length > 0 ? `\nLEFT JOIN ${d.quoteIdent(scratch.candidate(spec.model))} f ON f.member_key = s.member_key` : '';
@@ -202,9 +216,9 @@ LEFT JOIN snap s ON s.member_key = k.member_key${recover}${deadJoin}`;
   const select = parts
     ? `SELECT m.*,
   ${joinParts(d, parts.map((p) => `m.new_${p.kind}`))} AS new_address,
-  ${joinParts(d, parts.map((p) => `m.newh_${p.kind}`))} AS newh_address,
+  ${joinParts(d, parts.map((p) => `m.${storedColumn(p)}`))} AS newh_address,
   ${joinParts(d, parts.map((p) => `m.oldh_${p.kind}`))} AS oldh_address,
-  coalesce(m.oldk_address, ${joinParts(d, parts.map((p) => `m.old_${p.kind}`))}) AS old_address
+  coalesce(m.oldk_address, ${joinParts(d, parts.map((p) => `m.${removedColumn(p)}`))}) AS old_address
 FROM (
 ${members}
 ) m`
@@ -240,6 +254,10 @@ export function partsSql(d: SqlDialect, spec: SyncSqlSpec, snapshots: string): s
   const matches = matchKinds(spec);
   const held = tracked(d, spec);
   const address = addressParts(spec);
+  // A tracked identifier's columns in the delta: the address has all four of its own.
+  const identifier = (k: string) => spec.identifiers.find((i) => i.kind === k)!;
+  const newh = (k: string) => (k === 'address' ? 'newh_address' : storedColumn(identifier(k)));
+  const old = (k: string) => (k === 'address' ? 'old_address' : removedColumn(identifier(k)));
   const delta = d.quoteIdent(scratch.delta(spec.index));
   // Dead-lettered members send nothing: the platform keeps what their snapshot rows say it holds.
   // The delta and the snapshot are read in place, never as CTEs: an engine may materialize a CTE read
@@ -256,22 +274,22 @@ export function partsSql(d: SqlDialect, spec: SyncSqlSpec, snapshots: string): s
     // scans of 10M hashes took 1.6 s of a 1%-churn run at 10M; bench/).
     ctes.push(`refs_${k} AS (
   SELECT s.member_key, ${v} AS v FROM ${snap(cols)} s
-  WHERE ${v} IN (SELECT newh_${k} FROM ${dl} n UNION ALL SELECT oldh_${k} FROM ${dl} o)
+  WHERE ${v} IN (SELECT ${newh(k)} FROM ${dl} n UNION ALL SELECT oldh_${k} FROM ${dl} o)
 )`);
-    ctes.push(`before_${k} AS (SELECT DISTINCT v FROM refs_${k} WHERE v IN (SELECT newh_${k} FROM ${dl} n))`);
+    ctes.push(`before_${k} AS (SELECT DISTINCT v FROM refs_${k} WHERE v IN (SELECT ${newh(k)} FROM ${dl} n))`);
     // DISTINCT over UNION ALL: BigQuery has no bare UNION, Snowflake no UNION DISTINCT.
     ctes.push(`after_${k} AS (
   SELECT DISTINCT v FROM (
     SELECT r.v FROM refs_${k} r LEFT JOIN ${dl} dl ON dl.member_key = r.member_key
     WHERE dl.member_key IS NULL AND r.v IN (SELECT oldh_${k} FROM ${dl} o)
     UNION ALL
-    SELECT newh_${k} AS v FROM ${dl} dl WHERE newh_${k} IN (SELECT oldh_${k} FROM ${dl} o)
+    SELECT ${newh(k)} AS v FROM ${dl} dl WHERE ${newh(k)} IN (SELECT oldh_${k} FROM ${dl} o)
   ) u
 )`);
   }
   const names = held.map((h) => h.name);
-  const addJoins = names.map((k) => `LEFT JOIN before_${k} b_${k} ON b_${k}.v = dl.newh_${k}`).join('\n  ');
-  const anyNew = names.map((k) => `(dl.newh_${k} IS NOT NULL AND b_${k}.v IS NULL)`).join(' OR ');
+  const addJoins = names.map((k) => `LEFT JOIN before_${k} b_${k} ON b_${k}.v = dl.${newh(k)}`).join('\n  ');
+  const anyNew = names.map((k) => `(dl.${newh(k)} IS NOT NULL AND b_${k}.v IS NULL)`).join(' OR ');
   ctes.push(`adds AS (
   SELECT dl.member_key, 'add' AS op, ${kinds.map((k) => `dl.new_${k} AS ${k}`).join(', ')}${sigs.map((c) => `, dl.new_${c} AS ${c}`).join('')}
   FROM ${dl} dl
@@ -287,10 +305,10 @@ export function partsSql(d: SqlDialect, spec: SyncSqlSpec, snapshots: string): s
     const removeValue = (k: IdentifierKind) => {
       const part = address?.find((p) => p.kind === k);
       if (part) return `CASE WHEN ${orphan('address')} THEN ${partOfKey('dl.old_address', part)} END AS ${k}`;
-      return matches.includes(k) ? `CASE WHEN ${orphan(k)} THEN dl.old_${k} END AS ${k}` : `dl.old_${k} AS ${k}`;
+      return matches.includes(k) ? `CASE WHEN ${orphan(k)} THEN dl.${old(k)} END AS ${k}` : `dl.${old(k)} AS ${k}`;
     };
     const anyOrphan = names.map(orphan).join(' OR ') || 'FALSE';
-    const anySendable = names.map((k) => `(${orphan(k)} AND dl.old_${k} IS NOT NULL)`).join(' OR ') || 'FALSE';
+    const anySendable = names.map((k) => `(${orphan(k)} AND dl.${old(k)} IS NOT NULL)`).join(' OR ') || 'FALSE';
     // An orphaned address that cannot be sent (a snapshot row from before address_key existed whose
     // source row is gone or holds another address) is lost, even when the member's email is removed
     // or the member stays with a new address: reported, never silently left behind.

@@ -18,7 +18,7 @@ DELETE FROM "audsync".audsync_snapshots WHERE sync_id = 'buyers__meta'
   AND member_key IN (SELECT member_key FROM "_audsync_result_0" WHERE action IN ('upsert', 'delete'));
 
 INSERT INTO "audsync".audsync_snapshots (sync_id, member_key, email_hash, phone_hash, first_name_hash, last_name_hash, zip_hash, country_hash, maid_hash, external_id_hash, fingerprint, source_fingerprint, kinds_mask, first_synced_at, last_synced_at)
-SELECT 'buyers__meta', dl.member_key, dl.newh_email, dl.newh_phone, dl.newh_first_name, dl.newh_last_name, dl.newh_zip, dl.newh_country, dl.newh_maid, dl.newh_external_id, dl.fingerprint, dl.source_fingerprint, dl.kinds_mask, coalesce(dl.first_synced_at, CAST('2026-03-01T10:00:00.000Z' AS TIMESTAMPTZ)), CAST('2026-03-01T10:00:00.000Z' AS TIMESTAMPTZ)
+SELECT 'buyers__meta', dl.member_key, dl.new_email, dl.new_phone, dl.new_first_name, dl.new_last_name, dl.new_zip, dl.new_country, dl.newh_maid, dl.newh_external_id, dl.fingerprint, dl.source_fingerprint, dl.kinds_mask, coalesce(dl.first_synced_at, CAST('2026-03-01T10:00:00.000Z' AS TIMESTAMPTZ)), CAST('2026-03-01T10:00:00.000Z' AS TIMESTAMPTZ)
 FROM "_audsync_delta_0" dl
 WHERE dl.member_key IN (SELECT member_key FROM "_audsync_result_0" WHERE action = 'upsert');
 

@@ -18,7 +18,7 @@ DELETE FROM ANALYTICS.audsync.audsync_snapshots WHERE sync_id = 'buyers__google'
   AND member_key IN (SELECT member_key FROM _audsync_result_1 WHERE action IN ('upsert', 'delete'));
 
 INSERT INTO ANALYTICS.audsync.audsync_snapshots (sync_id, member_key, email_hash, phone_hash, first_name_hash, last_name_hash, zip_hash, country_hash, address_key, fingerprint, source_fingerprint, kinds_mask, first_synced_at, last_synced_at)
-SELECT 'buyers__google', dl.member_key, dl.newh_email, dl.newh_phone, dl.newh_first_name, dl.newh_last_name, dl.newh_zip, dl.newh_country, dl.new_address, dl.fingerprint, dl.source_fingerprint, dl.kinds_mask, coalesce(dl.first_synced_at, CAST('2026-03-01 10:00:00.000' AS TIMESTAMP_NTZ)), CAST('2026-03-01 10:00:00.000' AS TIMESTAMP_NTZ)
+SELECT 'buyers__google', dl.member_key, dl.new_email, dl.new_phone, dl.new_first_name, dl.new_last_name, dl.newh_zip, dl.newh_country, dl.new_address, dl.fingerprint, dl.source_fingerprint, dl.kinds_mask, coalesce(dl.first_synced_at, CAST('2026-03-01 10:00:00.000' AS TIMESTAMP_NTZ)), CAST('2026-03-01 10:00:00.000' AS TIMESTAMP_NTZ)
 FROM _audsync_delta_1 dl
 WHERE dl.member_key IN (SELECT member_key FROM _audsync_result_1 WHERE action = 'upsert');
 
