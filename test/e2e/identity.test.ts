@@ -151,7 +151,18 @@ api_base_url: ${sandbox.urlFor('meta')}
     const url = String(input instanceof Request ? input.url : input);
     const method = (init?.method ?? 'GET').toUpperCase();
     if (url.startsWith(sandbox.urlFor('meta')) && /\/users$/.test(new URL(url).pathname) && (method === 'POST' || method === 'DELETE')) {
-      const body = JSON.parse(String(init?.body)) as { payload: { schema: string[]; data: string[][] } };
+      // An encoded batch goes out as pieces read while sending (request.ts): read them here, and
+      // hand fetch the same bytes.
+      const raw = init?.body as unknown;
+      let text = String(raw);
+      if (raw !== null && typeof raw === 'object' && Symbol.asyncIterator in raw) {
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of raw as AsyncIterable<Uint8Array>) chunks.push(chunk);
+        const bytes = Buffer.concat(chunks);
+        text = bytes.toString('utf8');
+        init = { ...init, body: bytes };
+      }
+      const body = JSON.parse(text) as { payload: { schema: string[]; data: string[][] } };
       const { schema, data } = body.payload;
       sent.push({ op: method === 'POST' ? 'add' : 'remove', rows: data.map((row) => Object.fromEntries(schema.map((k, i) => [k, row[i]!]))) });
     }

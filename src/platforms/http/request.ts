@@ -11,8 +11,8 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   /** Sent as application/json. */
   json?: unknown;
-  /** Sent as application/json as it is: JSON text the caller wrote (a payload the warehouse encoded). */
-  jsonText?: JsonText;
+  /** Sent as application/json as it is, piece after piece: JSON text the caller wrote (a payload the warehouse encoded). */
+  jsonText?: JsonText[];
   /** Sent as application/x-www-form-urlencoded. */
   form?: Record<string, string>;
   timeoutMs: number;
@@ -32,10 +32,10 @@ export type HttpSend = (request: HttpRequest) => Promise<HttpResponse>;
 export async function sendRequest(request: HttpRequest): Promise<HttpResponse> {
   const host = hostOf(request.url); // throws a plain Error: a malformed URL is a bug, not worth a retry
   const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
-  let body: string | Uint8Array | URLSearchParams | undefined;
+  let body: string | URLSearchParams | AsyncIterable<Uint8Array> | undefined;
   if (request.jsonText !== undefined) {
     headers['content-type'] = 'application/json';
-    body = request.jsonText;
+    body = jsonBody(request.jsonText, headers);
   } else if (request.json !== undefined) {
     headers['content-type'] = 'application/json';
     body = JSON.stringify(request.json);
@@ -44,12 +44,30 @@ export async function sendRequest(request: HttpRequest): Promise<HttpResponse> {
   }
   try {
     // The timeout covers the body as well as the headers, since the signal stays armed until text() ends.
-    const response = await fetch(request.url, { method: request.method, headers, body, signal: AbortSignal.timeout(request.timeoutMs) });
+    // duplex: required by fetch for a body it reads as it sends (an iterable); harmless for others.
+    const init = { method: request.method, headers, body, duplex: 'half', signal: AbortSignal.timeout(request.timeoutMs) };
+    const response = await fetch(request.url, init as RequestInit);
     const text = await response.text();
     return { status: response.status, headers: response.headers, body: parseJson(text), text };
   } catch (error) {
     throw networkError(error, host, request.timeoutMs);
   }
+}
+
+/**
+ * Pieces of JSON text as a request body. Strings are joined. With bytes among them (a batch of
+ * megabytes the warehouse encoded), each piece is written to the connection as it is, with its
+ * length declared: joined, the bytes were copied once, and again by fetch, which copies a byte
+ * body; with 4 requests in flight and batches read ahead, those copies were 150-300 MB of a 10M
+ * first sync's peak memory (bench/).
+ */
+function jsonBody(pieces: JsonText[], headers: Record<string, string>): string | AsyncIterable<Uint8Array> {
+  if (pieces.every((piece) => typeof piece === 'string')) return pieces.join('');
+  const bytes = pieces.map((piece) => (typeof piece === 'string' ? Buffer.from(piece, 'utf8') : piece));
+  headers['content-length'] = String(bytes.reduce((n, piece) => n + piece.byteLength, 0));
+  return (async function* () {
+    yield* bytes;
+  })();
 }
 
 function networkError(error: unknown, host: string, timeoutMs: number): RetriableError {

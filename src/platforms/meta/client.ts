@@ -1,7 +1,7 @@
 // Graph API calls for one destination: URLs, the access token and appsecret_proof. Reads carry the
 // token in the Authorization header and writes in the JSON body, so it is never in a URL.
 import { createHmac } from 'node:crypto';
-import { joinJson, type JsonText } from '../http/json-text.js';
+import type { JsonText } from '../http/json-text.js';
 import type { HttpResponse, HttpSend } from '../http/request.js';
 
 export interface GraphClientOptions {
@@ -35,8 +35,8 @@ export class GraphClient {
 
   /**
    * A write. `jsonParams` are parameters whose value is JSON text already (an encoded payload of
-   * megabytes, in pieces of text or bytes): spliced into the body, joined once, instead of parsed
-   * and written again.
+   * megabytes, in pieces of text or bytes): spliced into the body as they are (request.ts sends
+   * the pieces one after another), instead of parsed and written again.
    */
   write(method: 'POST' | 'DELETE', path: string[], params: Record<string, unknown>, jsonParams: Record<string, JsonText[]> = {}): Promise<HttpResponse> {
     const auth = { access_token: this.options.accessToken, ...(this.proof ? { appsecret_proof: this.proof } : {}) };
@@ -45,7 +45,7 @@ export class GraphClient {
     if (spliced.length === 0) return this.options.http({ ...base, json: { ...auth, ...params } });
     const head = JSON.stringify({ ...auth, ...params }).slice(0, -1); // the object less its closing brace; never empty: auth is in it
     const pieces = spliced.flatMap(([key, text]) => [`,${JSON.stringify(key)}:`, ...text]);
-    return this.options.http({ ...base, jsonText: joinJson([head, ...pieces, '}']) });
+    return this.options.http({ ...base, jsonText: [head, ...pieces, '}'] });
   }
 
   /** Values no message may contain. */
