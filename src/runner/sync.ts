@@ -269,6 +269,7 @@ export async function runSync(ctx: RunContext, p: PreparedSync, modelError?: unk
         stopped: Boolean(stopped),
         snapshotWasEmpty: Number(size?.n ?? 0) === 0,
         noRetries: Number(retrying?.n ?? 0) === 0,
+        noFailures: !counts.some((c) => c.status === 'failed' && Number(c.n) > 0),
       };
       for (const statement of commitSql(d, spec, t, commit)) {
         const started = performance.now();

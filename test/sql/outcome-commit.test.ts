@@ -348,6 +348,14 @@ describe('commit SQL', () => {
     expect(cleanups({ ...base, noRetries: true })).toEqual([]);
   });
 
+  it('leaves out the insert into audsync_retries when no member failed, and keeps it otherwise', () => {
+    const base = { runId: 'r1', nowIso: T2, destination: 'meta', platform: 'meta_custom_audiences', audienceId: 'aud' };
+    const inserts = (c: typeof base & { noFailures?: boolean }) => commitSql(d, S, t, c).filter((s) => s.startsWith('INSERT INTO "audsync".audsync_retries'));
+    expect(inserts(base)).toHaveLength(1);
+    expect(inserts({ ...base, noFailures: false })).toHaveLength(1);
+    expect(inserts({ ...base, noFailures: true })).toEqual([]);
+  });
+
   it('leaves out the source-fingerprint refresh on a first sync, whose snapshot held no member to refresh', () => {
     const base = { runId: 'r1', nowIso: T2, destination: 'meta', platform: 'meta_custom_audiences', audienceId: 'aud' };
     const refresh = (c: typeof base & { snapshotWasEmpty?: boolean }) =>
