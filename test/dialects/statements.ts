@@ -12,7 +12,8 @@ import { finishRunSql, insertRunSql, invalidIdentifiersSql } from '../../src/war
 import { candidateSql, duplicateKeysSql, keyCheckSql, modelSubquery, recordHoldoutsSql, type NormalizedIdentifier } from '../../src/warehouse/sql/candidate.js';
 import { cleanMasksSql } from '../../src/warehouse/sql/source.js';
 import { commitSql } from '../../src/warehouse/sql/commit.js';
-import { audienceSizeSql, deltaCountsSql, deltaSql, partCountsSql, partsSql, type SyncSqlSpec } from '../../src/warehouse/sql/delta.js';
+import { audienceSizeSql, deltaCountsSql, deltaSql, type SyncSqlSpec } from '../../src/warehouse/sql/delta.js';
+import { partCountsSql, partsSql } from '../../src/warehouse/sql/parts.js';
 import { memberCountsSql } from '../../src/warehouse/sql/members.js';
 import { literal, sqlDialect, type SqlDialect } from '../../src/warehouse/sql/dialect.js';
 import { stateTables } from '../../src/warehouse/sql/names.js';

@@ -1,7 +1,8 @@
 // delta.ts: the member-level delta against the snapshot and the delivery parts, on DuckDB. Prior
 // state comes from a whole earlier sync (syncRun) or from snapshot rows written by hand.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { audienceSizeSql, deltaCountsSql, deltaSql, partCountsSql, partsSql } from '../../src/warehouse/sql/delta.js';
+import { audienceSizeSql, deltaCountsSql, deltaSql } from '../../src/warehouse/sql/delta.js';
+import { partCountsSql, partsSql } from '../../src/warehouse/sql/parts.js';
 import { memberCountsSql } from '../../src/warehouse/sql/members.js';
 import {
   buildCandidate, buildDelta, d, membersModel, openDb, readDelta, readParts, seedSnapshot, sha256, spec, syncRun, t, valuesSql,

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { selectSyncs } from '../../config/select.js';
 import { candidateSql } from '../../warehouse/sql/candidate.js';
-import { deltaSql, partsSql } from '../../warehouse/sql/delta.js';
+import { deltaSql } from '../../warehouse/sql/delta.js';
+import { partsSql } from '../../warehouse/sql/parts.js';
 import { sqlDialect } from '../../warehouse/sql/dialect.js';
 import { stateTables } from '../../warehouse/sql/names.js';
 import { loadWarehouse } from '../../warehouse/registry.js';
