@@ -147,9 +147,9 @@ export function deltaSql(d: SqlDialect, spec: SyncSqlSpec, snapshots: string, re
   const values = spec.identifiers.flatMap((i) => {
     const sent = encodeSql(d, i.rule, `c.n_${i.kind}`);
     const snap = `s.${snapshotColumn(i.kind)}`;
-    const current = encodeSql(d, i.rule, `f.${d.quoteIdent(normalizedColumn(i.kind, i.rule.normalizer))}`);
-    const old = i.rule.encoding === 'plain' ? `CASE WHEN ${storedSql(d, i.rule, current)} = ${snap} THEN ${current} END` : snap;
     if (i.rule.encoding !== 'plain') return [`${sent} AS new_${i.kind}`, `${snap} AS oldh_${i.kind}`];
+    const current = encodeSql(d, i.rule, `f.${d.quoteIdent(normalizedColumn(i.kind, i.rule.normalizer))}`);
+    const old = `CASE WHEN ${storedSql(d, i.rule, current)} = ${snap} THEN ${current} END`;
     return [`${sent} AS new_${i.kind}`, `${storedSql(d, i.rule, sent)} AS newh_${i.kind}`, `${snap} AS oldh_${i.kind}`, `${old} AS old_${i.kind}`];
   });
   const recover = plain.length > 0 ? `\nLEFT JOIN ${d.quoteIdent(scratch.candidate(spec.model))} f ON f.member_key = s.member_key` : '';
