@@ -9,6 +9,7 @@ import { LockedError, WarehouseError } from '../../core/errors.js';
 import { scrubEngineMessage } from '../scrub.js';
 import type { Row, Warehouse, WarehouseCapabilities, WarehouseContext } from '../warehouse.js';
 import { DEFAULT_MEMORY_LIMIT, type DuckDbConfig } from './config.js';
+import { MemoryRelease, parseSize } from './memory-release.js';
 import { streamChecked } from './stream.js';
 import { toJs } from './values.js';
 import { inTransaction, type TransactionState } from '../transaction.js';
@@ -28,6 +29,8 @@ export class DuckDbWarehouse implements Warehouse {
   private aside: Promise<DuckDBConnection> | undefined;
   catalog: string | undefined;
   private readonly tx: TransactionState = { open: false };
+  /** Gives freed memory back to the OS while the process holds clearly more than memory_limit. */
+  memoryRelease: MemoryRelease | undefined;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -65,7 +68,17 @@ export class DuckDbWarehouse implements Warehouse {
     const setup = [`SET TimeZone = 'UTC'`, `SET file_search_path = '${context.projectDir.replace(/'/g, "''")}'`, ...loadInitSql(config, context)];
     const main = await instance.connect();
     const warehouse = new DuckDbWarehouse(instance, main, setup);
+    const releasing = await instance.connect();
+    const stated = await currentLimit(releasing);
     await warehouse.prepare(main);
+    // init_sql may set a memory_limit of its own: then it is the user's to keep, not ours to restate.
+    const bytes = parseSize(options.memory_limit!);
+    if (bytes !== undefined && (await currentLimit(releasing)) === stated) {
+      warehouse.memoryRelease = new MemoryRelease(releasing, { limit: options.memory_limit!, thresholdBytes: bytes + RELEASE_HEADROOM });
+      warehouse.memoryRelease.start();
+    } else {
+      releasing.closeSync();
+    }
     const [row] = await warehouse.query<{ name: string }>('SELECT current_database() AS name');
     warehouse.catalog = row?.name;
     return warehouse;
@@ -135,6 +148,8 @@ export class DuckDbWarehouse implements Warehouse {
   }
 
   async close(): Promise<void> {
+    await this.memoryRelease?.stop();
+    this.memoryRelease?.connection.closeSync();
     (await this.aside?.catch(() => undefined))?.closeSync();
     this.writer?.closeSync();
     this.main.closeSync();
@@ -148,6 +163,17 @@ export class DuckDbWarehouse implements Warehouse {
       throw wrap(error, sql);
     }
   }
+}
+
+/**
+ * RSS that the process may hold above memory_limit before freed memory is given back: Node.js
+ * itself (about 150 MB) and the request bodies of a delivery in flight.
+ */
+const RELEASE_HEADROOM = 256 * 1024 * 1024;
+
+async function currentLimit(connection: DuckDBConnection): Promise<string> {
+  const reader = await connection.runAndReadAll(`SELECT current_setting('memory_limit') AS v`);
+  return String(reader.getRows()[0]?.[0]);
 }
 
 function loadInitSql(config: DuckDbConfig, context: WarehouseContext): string[] {
