@@ -148,8 +148,7 @@ export class DuckDbWarehouse implements Warehouse {
   }
 
   async close(): Promise<void> {
-    await this.memoryRelease?.stop();
-    this.memoryRelease?.connection.closeSync();
+    await this.memoryRelease?.close();
     (await this.aside?.catch(() => undefined))?.closeSync();
     this.writer?.closeSync();
     this.main.closeSync();

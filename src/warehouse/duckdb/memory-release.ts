@@ -75,6 +75,12 @@ export class MemoryRelease {
     this.timer = undefined;
     await this.inFlight;
   }
+
+  /** Stops, then closes the connection it releases from (it owns it). */
+  async close(): Promise<void> {
+    await this.stop();
+    this.connection.closeSync();
+  }
 }
 
 const UNITS: Record<string, number> = {
