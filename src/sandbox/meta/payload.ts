@@ -3,6 +3,7 @@
 // fails the whole call, as Meta does; the message names the key and row, never the value.
 import { objectParam } from '../body.js';
 import { invalidParam, tooManyRows } from './errors.js';
+import { ScannedRows } from './rows-scan.js';
 
 const MULTI_KEYS = new Set(['EXTERN_ID', 'EMAIL', 'PHONE', 'GEN', 'DOBY', 'DOBM', 'DOBD', 'LN', 'FN', 'FI', 'CT', 'ST', 'ZIP', 'MADID', 'COUNTRY']);
 
@@ -23,9 +24,13 @@ export const MAX_ROWS_PER_REQUEST = 10_000;
 export interface ValidPayload {
   /** The member-set key of each column. */
   keys: string[];
-  rows: string[][];
+  count: number;
+  /** Per column: rows whose value is not "". */
+  nonEmpty: number[];
   /** Rows whose every field is empty: received but useless. */
   invalidEntries: number;
+  /** The rows, parsed when first asked for (a simulator that only counts never asks). */
+  rows(): string[][];
 }
 
 export function validatePayload(param: unknown): ValidPayload {
@@ -37,12 +42,25 @@ export function validatePayload(param: unknown): ValidPayload {
   const keys = schemaKeys(schema);
   if (Array.isArray(schema) && isRaw !== true) throw invalidParam('is_raw must be true for a multi-key schema');
 
+  const hashed = keys.map((key) => !PLAIN_KEYS.has(key));
+  if (data instanceof ScannedRows) {
+    if (data.count > MAX_ROWS_PER_REQUEST) throw tooManyRows();
+    // Rows of the schema's width whose hashed columns hold only hashes and "" are valid as they are;
+    // anything else goes through the checks below, which name the row and key at fault.
+    if (data.width === keys.length && hashed.every((h, column) => !h || data.hexOrEmpty[column])) {
+      return { keys, count: data.count, nonEmpty: data.nonEmpty, invalidEntries: data.emptyRows, rows: once(() => data.rows()) };
+    }
+    return checkRows(keys, schema, hashed, data.rows());
+  }
   if (!Array.isArray(data) || data.length === 0) throw invalidParam('payload.data must be a non-empty array of rows');
   if (data.length > MAX_ROWS_PER_REQUEST) throw tooManyRows();
+  return checkRows(keys, schema, hashed, data);
+}
 
+function checkRows(keys: string[], schema: unknown, hashed: boolean[], data: unknown[]): ValidPayload {
   const rows: string[][] = [];
+  const nonEmpty = keys.map(() => 0);
   let invalidEntries = 0;
-  const hashed = keys.map((key) => !PLAIN_KEYS.has(key));
   for (let index = 0; index < data.length; index++) {
     const raw: unknown = data[index];
     // Single-key schemas also take bare values, as in Meta's own examples.
@@ -54,9 +72,15 @@ export function validatePayload(param: unknown): ValidPayload {
     // The quick check only says whether a row is fine; the slow one names the value at fault.
     if (state === 'unsure') row.forEach((value: unknown, column) => checkValue(value, keys[column]!, index));
     if (state === 'empty' || (state === 'unsure' && row.every((value) => value === ''))) invalidEntries++;
+    for (let column = 0; column < row.length; column++) if (row[column] !== '') nonEmpty[column]!++;
     rows.push(row as string[]);
   }
-  return { keys, rows, invalidEntries };
+  return { keys, count: rows.length, nonEmpty, invalidEntries, rows: () => rows };
+}
+
+function once<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= make());
 }
 
 function schemaKeys(schema: unknown): string[] {

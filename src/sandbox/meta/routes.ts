@@ -1,9 +1,10 @@
 // Path dispatch for the Graph API subset audsync uses.
-import { BodyParseError, parseParams } from '../body.js';
+import { BodyParseError } from '../body.js';
 import type { SimReply, SimRequest } from '../simulator.js';
 import { createAudience, getAudience, listAudiences } from './audiences.js';
 import type { Exchange, MetaEnv } from './context.js';
 import { GraphFailure, invalidParam, unknownObject, unknownPath } from './errors.js';
+import { bodyParams } from './rows-scan.js';
 import { changeUsers } from './users.js';
 
 const VERSION = /^v\d+\.0$/;
@@ -34,7 +35,7 @@ export async function route(env: MetaEnv, ex: Exchange): Promise<SimReply> {
 /** Graph reads params from the query string and the body alike; the body wins. */
 function readParams(request: SimRequest): Record<string, unknown> {
   try {
-    return { ...Object.fromEntries(request.query), ...parseParams(request.body, request.headers['content-type']) };
+    return { ...Object.fromEntries(request.query), ...bodyParams(request.body, request.headers['content-type']) };
   } catch (error) {
     if (error instanceof BodyParseError) throw invalidParam(error.message);
     throw error;

@@ -1,6 +1,7 @@
 // Audiences and what they hold. Meta keeps matched people, which we cannot model without Meta's
 // user graph, so an audience holds one set of values per schema key (EMAIL -> hashes): an add row
 // adds its non-empty values, a remove row removes them. That is enough to check convergence.
+import type { ValidPayload } from './payload.js';
 
 export interface MetaAudience {
   id: string;
@@ -64,14 +65,15 @@ export class MetaState {
     return [...this.byId.values()];
   }
 
-  add(audience: MetaAudience, keys: string[], rows: string[][]): void {
-    if (this.options.countOnly) return countRows((audience.counts ??= new Map()), keys, rows, 1);
-    addRows(audience.members, keys, rows);
+  add(audience: MetaAudience, payload: ValidPayload): void {
+    if (this.options.countOnly) return countRows((audience.counts ??= new Map()), payload, 1);
+    addRows(audience.members, payload);
   }
 
-  remove(audience: MetaAudience, keys: string[], rows: string[][]): void {
-    if (this.options.countOnly) return countRows((audience.counts ??= new Map()), keys, rows, -1);
-    for (const row of rows) {
+  remove(audience: MetaAudience, payload: ValidPayload): void {
+    if (this.options.countOnly) return countRows((audience.counts ??= new Map()), payload, -1);
+    const { keys } = payload;
+    for (const row of payload.rows()) {
       row.forEach((value, i) => {
         if (value !== '') audience.members.get(keys[i]!)?.delete(value);
       });
@@ -82,14 +84,14 @@ export class MetaState {
    * usersreplace: batches of one session are staged; the last batch swaps them in, so the audience
    * never shrinks to a half-uploaded list. A new session id drops an unfinished one.
    */
-  replace(audience: MetaAudience, sessionId: string, last: boolean, keys: string[], rows: string[][]): void {
+  replace(audience: MetaAudience, sessionId: string, last: boolean, payload: ValidPayload): void {
     let session = this.replaceSessions.get(audience.id);
     if (!session || session.sessionId !== sessionId) {
       session = { sessionId, staged: new Map() };
       this.replaceSessions.set(audience.id, session);
     }
-    if (this.options.countOnly) countRows((session.counts ??= new Map()), keys, rows, 1);
-    else addRows(session.staged, keys, rows);
+    if (this.options.countOnly) countRows((session.counts ??= new Map()), payload, 1);
+    else addRows(session.staged, payload);
     if (last) {
       if (this.options.countOnly) audience.counts = session.counts ?? new Map();
       else audience.members = session.staged;
@@ -135,8 +137,8 @@ export class MetaState {
   }
 }
 
-function addRows(target: Map<string, Set<string>>, keys: string[], rows: string[][]): void {
-  for (const row of rows) {
+function addRows(target: Map<string, Set<string>>, { keys, rows }: ValidPayload): void {
+  for (const row of rows()) {
     row.forEach((value, i) => {
       if (value === '') return;
       const key = keys[i]!;
@@ -147,10 +149,6 @@ function addRows(target: Map<string, Set<string>>, keys: string[], rows: string[
   }
 }
 
-function countRows(counts: Map<string, number>, keys: string[], rows: string[][], sign: 1 | -1): void {
-  keys.forEach((key, i) => {
-    let n = 0;
-    for (const row of rows) if (row[i] !== '') n++;
-    counts.set(key, Math.max(0, (counts.get(key) ?? 0) + sign * n));
-  });
+function countRows(counts: Map<string, number>, { keys, nonEmpty }: ValidPayload, sign: 1 | -1): void {
+  keys.forEach((key, i) => counts.set(key, Math.max(0, (counts.get(key) ?? 0) + sign * nonEmpty[i]!)));
 }

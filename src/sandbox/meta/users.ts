@@ -6,6 +6,7 @@ import type { SimReply } from '../simulator.js';
 import { authenticate, authorize, ok, type Exchange, type MetaEnv } from './context.js';
 import { invalidParam, invalidToken, throttled, unavailable, unknownObject } from './errors.js';
 import { validatePayload } from './payload.js';
+import { ScannedRows } from './rows-scan.js';
 
 export async function changeUsers(env: MetaEnv, ex: Exchange, audienceId: string, op: 'add' | 'remove' | 'replace'): Promise<SimReply> {
   ex.entry.op = op;
@@ -23,19 +24,19 @@ export async function changeUsers(env: MetaEnv, ex: Exchange, audienceId: string
   authorize(env, ex, audience.adAccountId, audienceId);
 
   const payload = validatePayload(ex.params.payload);
-  if (env.poisoned.size > 0 && payload.rows.some((row) => row.some((value) => env.poisoned.has(value)))) {
+  if (env.poisoned.size > 0 && payload.rows().some((row) => row.some((value) => env.poisoned.has(value)))) {
     throw invalidParam('(#100) Invalid parameter');
   }
   const session = readSession(ex.params.session, op === 'replace');
-  if (op === 'add') env.state.add(audience, payload.keys, payload.rows);
-  else if (op === 'remove') env.state.remove(audience, payload.keys, payload.rows);
-  else env.state.replace(audience, session!.id, session!.last, payload.keys, payload.rows);
+  if (op === 'add') env.state.add(audience, payload);
+  else if (op === 'remove') env.state.remove(audience, payload);
+  else env.state.replace(audience, session!.id, session!.last, payload);
   env.changed();
 
   return ok({
     audience_id: audienceId,
     session_id: session?.id ?? env.nextSessionId(),
-    num_received: payload.rows.length,
+    num_received: payload.count,
     num_invalid_entries: payload.invalidEntries,
     invalid_entry_samples: {},
   });
@@ -83,5 +84,6 @@ function readSession(param: unknown, required: boolean): Session | undefined {
 
 function rowCount(payload: unknown): number {
   const data = payload && typeof payload === 'object' ? (payload as { data?: unknown }).data : undefined;
+  if (data instanceof ScannedRows) return data.count;
   return Array.isArray(data) ? data.length : 0;
 }
