@@ -9,12 +9,13 @@ import { queryDuckDbFile } from '../support/duckdb.js';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadProject } from '../../src/config/load.js';
 import { silentLogger } from '../../src/core/log.js';
 import type { InvocationResult } from '../../src/core/result.js';
 import { runInvocation } from '../../src/runner/invocation.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import type { SimRequest } from '../../src/sandbox/simulator.js';
 import { SANDBOX_TOKEN } from '../../src/sandbox/token.js';
 import * as ref from '../identity/reference.js';
 
@@ -145,33 +146,20 @@ access_token: \${${TOKEN_ENV}}
 api_base_url: ${sandbox.urlFor('meta')}
 `,
   );
-  // Record what reaches the simulator's /users endpoint (the simulator keeps sets per key, not rows).
-  const realFetch = globalThis.fetch;
-  vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
-    const url = String(input instanceof Request ? input.url : input);
-    const method = (init?.method ?? 'GET').toUpperCase();
-    if (url.startsWith(sandbox.urlFor('meta')) && /\/users$/.test(new URL(url).pathname) && (method === 'POST' || method === 'DELETE')) {
-      // An encoded batch goes out as pieces read while sending (request.ts): read them here, and
-      // hand fetch the same bytes.
-      const raw = init?.body as unknown;
-      let text = String(raw);
-      if (raw !== null && typeof raw === 'object' && Symbol.asyncIterator in raw) {
-        const chunks: Uint8Array[] = [];
-        for await (const chunk of raw as AsyncIterable<Uint8Array>) chunks.push(chunk);
-        const bytes = Buffer.concat(chunks);
-        text = bytes.toString('utf8');
-        init = { ...init, body: bytes };
-      }
-      const body = JSON.parse(text) as { payload: { schema: string[]; data: string[][] } };
+  // Record what reaches the simulator's /users endpoint (the simulator keeps sets per key, not rows):
+  // the request as the simulator's server read it off the socket.
+  const handle = sandbox.meta.handle.bind(sandbox.meta);
+  sandbox.meta.handle = async (request: SimRequest) => {
+    if (/\/users$/.test(request.path) && (request.method === 'POST' || request.method === 'DELETE')) {
+      const body = JSON.parse(request.body.toString('utf8')) as { payload: { schema: string[]; data: string[][] } };
       const { schema, data } = body.payload;
-      sent.push({ op: method === 'POST' ? 'add' : 'remove', rows: data.map((row) => Object.fromEntries(schema.map((k, i) => [k, row[i]!]))) });
+      sent.push({ op: request.method === 'POST' ? 'add' : 'remove', rows: data.map((row) => Object.fromEntries(schema.map((k, i) => [k, row[i]!]))) });
     }
-    return realFetch(input, init);
-  });
+    return handle(request);
+  };
 });
 
 afterAll(async () => {
-  vi.restoreAllMocks();
   await sandbox?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
