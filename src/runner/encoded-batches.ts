@@ -50,6 +50,8 @@ export async function* encodedBatches(
       // Asked before these batches go out, so the warehouse works while the platform answers.
       pending = fetch(from + step);
       pending?.catch(() => undefined); // its error surfaces when awaited
+      // In row order (the query leaves it to us: encodedBatchesSql), so requests go out as numbered.
+      rows.sort((a, b) => Number(a.first_row_id) - Number(b.first_row_id));
       for (const row of rows) yield batchOf(row, held, op);
     }
   } finally {

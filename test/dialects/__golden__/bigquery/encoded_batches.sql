@@ -12,5 +12,4 @@ FROM (
     AND p.row_id NOT IN (SELECT first_row_id FROM `acme-dwh`.`audsync`.audsync_deliveries
     WHERE run_id = 'run-1' AND sync_id = 'buyers__meta' AND error_code = 'held_back' AND op = 'add')
 ) r
-GROUP BY FLOOR((row_id - 1001) / 10000)
-ORDER BY first_row_id;
+GROUP BY FLOOR((row_id - 1001) / 10000);
