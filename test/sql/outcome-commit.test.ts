@@ -307,6 +307,22 @@ describe('encoded batches on DuckDB', () => {
   });
 });
 
+describe('encoded batches: members sharing identifiers', () => {
+  it('send their shared row once, under its one row id', async () => {
+    // H1 and H2 share one household email: one part each, one row_id, one row sent.
+    await buildCandidate(db.wh, membersModel([m('A', 'a@x.io'), m('H1', 'home@x.io'), m('H2', 'home@x.io'), m('Z', 'z@x.io')]));
+    await buildDelta(db.wh, S);
+    const parts = await db.query<{ member_key: string; row_id: number }>(`SELECT member_key, row_id FROM ${scratch.parts(S.index)} ORDER BY member_key`);
+    expect(new Set(parts.map((p) => p.row_id)).size).toBe(3);
+    const batches = await db.query<{ first_row_id: number; last_row_id: number; row_count: number; rows_json: Buffer }>(
+      encodedBatchesSql(d, S, 'add', t.deliveries, 'r1', { from: 1, to: 3 }, 10),
+    );
+    expect(batches.map((b) => [b.first_row_id, b.last_row_id, b.row_count])).toEqual([[1, 3, 3]]);
+    const rows = JSON.parse(batches[0]!.rows_json.toString('utf8')) as string[][];
+    expect(rows.map((r) => r[0]).sort()).toEqual([h('a@x.io'), h('home@x.io'), h('z@x.io')].sort());
+  });
+});
+
 describe('commit SQL', () => {
   it('freshStart deletes the sync\'s whole snapshot before writing what was sent', async () => {
     await syncRun(db.wh, [m('A', 'a@x.io'), m('B', 'b@x.io')], { runId: 'r1' });

@@ -139,9 +139,9 @@ export function encodedBatchesSql(
   return `SELECT min(row_id) AS first_row_id, max(row_id) AS last_row_id, count(*) AS row_count,
   ${d.utf8Bytes ? d.utf8Bytes(array) : array} AS rows_json
 FROM (
-  SELECT DISTINCT p.row_id, concat('[', ${values}, ']') AS row_json
+  SELECT p.row_id, concat('[', ${values}, ']') AS row_json
   FROM ${parts} p
-  WHERE p.op = ${literal(d, op)} AND p.row_id BETWEEN ${Math.trunc(range.from)} AND ${Math.trunc(range.to)}
+  WHERE p.op = ${literal(d, op)} AND p.row_id BETWEEN ${Math.trunc(range.from)} AND ${Math.trunc(range.to)} AND p.first_of_row
     AND ${notHeldBack(d, spec, op, deliveries, runId)}
 ) r
 GROUP BY FLOOR((row_id - ${Math.trunc(range.from)}) / ${Math.trunc(maxRows)})`;

@@ -61,5 +61,5 @@ UNION ALL
 SELECT * FROM removes
 UNION ALL
 SELECT * FROM lost)
-SELECT member_key, op, email, phone, first_name, last_name, zip, country, dense_rank() OVER (ORDER BY op, email, phone, first_name, last_name, zip, country) AS row_id
+SELECT member_key, op, email, phone, first_name, last_name, zip, country, dense_rank() OVER (ORDER BY op, email, phone, first_name, last_name, zip, country) AS row_id, rank() OVER (ORDER BY op, email, phone, first_name, last_name, zip, country) = row_number() OVER (ORDER BY op, email, phone, first_name, last_name, zip, country) AS first_of_row
 FROM parts;

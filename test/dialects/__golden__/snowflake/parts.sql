@@ -76,5 +76,5 @@ UNION ALL
 SELECT * FROM removes
 UNION ALL
 SELECT * FROM lost)
-SELECT member_key, op, email, phone, first_name, last_name, zip, country, maid, external_id, dense_rank() OVER (ORDER BY op, email, phone, first_name, last_name, zip, country, maid, external_id) AS row_id
+SELECT member_key, op, email, phone, first_name, last_name, zip, country, maid, external_id, dense_rank() OVER (ORDER BY op, email, phone, first_name, last_name, zip, country, maid, external_id) AS row_id, rank() OVER (ORDER BY op, email, phone, first_name, last_name, zip, country, maid, external_id) = row_number() OVER (ORDER BY op, email, phone, first_name, last_name, zip, country, maid, external_id) AS first_of_row
 FROM parts;
