@@ -37,11 +37,16 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<BodyRe
 
 export class BodyParseError extends Error {}
 
+/** A Content-Type header's media type, lowercase, without parameters ('' when there is none). */
+export function mediaType(contentType: string | string[] | undefined): string {
+  return String(contentType ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
 /** Parameters of a POST/DELETE body: a JSON object, or form fields. Empty bodies give {}. */
 export function parseParams(body: Buffer, contentType: string | undefined): Record<string, unknown> {
   const text = body.toString('utf8');
   if (text.trim() === '') return {};
-  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  const type = mediaType(contentType);
   if (type === 'application/x-www-form-urlencoded') return Object.fromEntries(new URLSearchParams(text));
   if (type === 'application/json' || (type === '' && text.trimStart().startsWith('{'))) {
     let value: unknown;

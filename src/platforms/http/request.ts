@@ -1,5 +1,6 @@
-// One HTTP request: with the global fetch, or node:http for a body of bytes. Network failures become RetriableError with messages
-// that name only the host: URLs may carry tokens in their query string, bodies carry hashes.
+// One HTTP request: with the global fetch, or node:http for a body of bytes (byte-body.ts). Network
+// failures become RetriableError with messages that name only the host: URLs may carry tokens in
+// their query string, bodies carry hashes.
 // Platforms do not call sendRequest themselves: they get an HttpSend from the runtime
 // (PlatformContext.http), which waits for a slot of the ad account's rate limit before each call.
 import { RetriableError } from '../../core/errors.js';

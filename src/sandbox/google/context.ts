@@ -1,5 +1,5 @@
 // What every Google route shares: state, policies, faults, the request in flight and its log entry.
-import { BodyParseError, parseParams } from '../body.js';
+import { BodyParseError, mediaType, parseParams } from '../body.js';
 import type { FaultInjector } from '../faults.js';
 import type { SimRequest } from '../simulator.js';
 import type { AccessPolicy, TokenStore } from './auth.js';
@@ -65,7 +65,7 @@ export interface Exchange {
 
 /** A JSON object body; Google answers a body it cannot parse with INVALID_ARGUMENT. */
 export function jsonBody(request: SimRequest): Record<string, unknown> {
-  const type = String(request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const type = mediaType(request.headers['content-type']);
   if (type !== '' && type !== 'application/json') throw invalidJson(`Invalid content type '${type.slice(0, 60)}': send application/json.`, '');
   try {
     return parseParams(request.body, 'application/json');

@@ -1,6 +1,7 @@
 // POST /oauth2/token: the refresh-token grant of Google's OAuth 2.0 endpoint. Form fields in,
 // {access_token, expires_in, scope, token_type} out; OAuth's own error shape ({error,
 // error_description}), not the RPC envelope, when it refuses.
+import { mediaType } from '../body.js';
 import type { SimReply } from '../simulator.js';
 import type { Exchange, GoogleEnv } from './context.js';
 import { injectedFault } from './faults.js';
@@ -13,7 +14,7 @@ export function exchangeToken(env: GoogleEnv, ex: Exchange): SimReply {
   const fault = env.faults.nextQueued('token');
   if (fault?.kind === 'error') return oauthError(ex, 503, 'temporarily_unavailable', 'The service is currently unavailable.');
   if (fault) return injectedFault(env, ex, fault);
-  const type = String(ex.request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const type = mediaType(ex.request.headers['content-type']);
   if (ex.request.method !== 'POST' || type !== 'application/x-www-form-urlencoded') {
     return oauthError(ex, 400, 'invalid_request', 'POST the token request as application/x-www-form-urlencoded.');
   }

@@ -8,14 +8,14 @@
 // gives up on anything else, which then goes through JSON.parse and the value-by-value check as
 // before: it never decides differently from them, only sooner (test/sandbox/meta-rows-scan.test.ts).
 import { randomUUID } from 'node:crypto';
-import { parseParams } from '../body.js';
+import { mediaType, parseParams } from '../body.js';
 
 /**
  * A body's params (body.ts parseParams), a JSON body's payload rows scanned from its bytes where
  * they are in their plainest form: payload.data is then a ScannedRows.
  */
 export function bodyParams(body: Buffer, contentType: string | undefined): Record<string, unknown> {
-  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  const type = mediaType(contentType);
   const split = type === 'application/json' ? splitRows(body) : undefined;
   if (split) {
     try {
@@ -64,7 +64,7 @@ export class ScannedRows {
   }
 }
 
-export interface SplitBody {
+interface SplitBody {
   /** The body with the data array replaced by ROWS_PLACEHOLDER: small, for JSON.parse. */
   rest: Buffer;
   rows: ScannedRows;
@@ -102,7 +102,7 @@ CLASS[0x5c] = GIVE_UP;
  * when the body has no such array, has the key twice, or the array is not in the plainest form.
  * Where the key sits (payload.data or elsewhere) is for the caller to check on the parsed rest.
  */
-export function splitRows(body: Buffer): SplitBody | undefined {
+function splitRows(body: Buffer): SplitBody | undefined {
   const key = body.indexOf(DATA_KEY);
   if (key === -1) return undefined;
   const start = key + DATA_KEY.length - 1;
