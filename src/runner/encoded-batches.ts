@@ -41,7 +41,7 @@ export async function* encodedBatches(
   const held = new Set(heldRows.map((r) => Number(r.first_row_id)));
   const step = maxRows * batchesPerQuery;
   const fetch = (from: number) =>
-    from > last ? undefined : wh.query<EncodedBatchRow>(encodedBatchesSql(d, spec, op, t.deliveries, runId, { from, to: Math.min(last, from + step - 1) }, maxRows));
+    from > last ? undefined : wh.query<EncodedBatchRow>(encodedBatchesSql(d, spec, op, t.deliveries, runId, { from, to: Math.min(last, from + step - 1) }, maxRows, held.size > 0));
 
   let pending = fetch(first);
   try {

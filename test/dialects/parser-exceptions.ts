@@ -61,20 +61,4 @@ export const PARSER_EXCEPTIONS: ParserException[] = [
     // The columns and their types, without the constraint line.
     fallback: (sql) => sql.replace(/,\n\s*PRIMARY KEY \([^)]*\)[^\n]*/, ''),
   },
-  {
-    databases: ['bigquery'],
-    construct: 'ORDER BY inside STRING_AGG (orderedStringAgg): the BigQuery grammar takes STRING_AGG(expr [, delimiter]) only',
-    vendorSyntax: 'BigQuery: "STRING_AGG( [ DISTINCT ] expression [, delimiter] [ ORDER BY key [ { ASC | DESC } ] [, ... ] ] [ LIMIT n ] ) [ OVER over_clause ]".',
-    matches: (sql) => /STRING_AGG\([^()]* ORDER BY [^()]*\)/.test(sql),
-    // The same aggregate without its order.
-    fallback: (sql) => sql.replace(/(STRING_AGG\([^()]*) ORDER BY [^()]*\)/g, '$1)'),
-  },
-  {
-    databases: ['snowflake'],
-    construct: 'LISTAGG ... WITHIN GROUP (ORDER BY ...) (orderedStringAgg): the Snowflake grammar has no WITHIN GROUP',
-    vendorSyntax: 'Snowflake: "LISTAGG( [ DISTINCT ] <expr1> [, <delimiter> ] ) [ WITHIN GROUP ( <orderby_clause> ) ]".',
-    matches: (sql) => /\) WITHIN GROUP \(ORDER BY [^()]*\)/.test(sql),
-    // The same aggregate without its order.
-    fallback: (sql) => sql.replace(/\) WITHIN GROUP \(ORDER BY [^()]*\)/g, ')'),
-  },
 ];

@@ -293,17 +293,35 @@ describe("lost parts: a leaver whose plain-text identifier cannot be recovered i
 });
 
 describe('encoded batches on DuckDB', () => {
-  it('come as UTF-8 bytes (a buffer outside the JS heap) holding the JSON array of the rows, in row order', async () => {
+  it('come as UTF-8 bytes (a buffer outside the JS heap) holding the JSON array of the rows of their id range', async () => {
     await buildCandidate(db.wh, membersModel([m('A', 'a@x.io'), m('B', 'b@x.io'), m('C', 'c@x.io')]));
     await buildDelta(db.wh, S);
-    // Batches in any order (encodedBatches sorts them), each batch's rows in row order.
+    const byRowId = new Map((await readParts(db.wh, S)).map((p) => [p.row_id, [p.email]]));
+    // Batches in any order (encodedBatches sorts them), and each batch's rows in any order.
     const batches = (
-      await db.query<{ first_row_id: number; last_row_id: number; row_count: number; rows_json: unknown }>(encodedBatchesSql(d, S, 'add', t.deliveries, 'r1', { from: 1, to: 3 }, 2))
+      await db.query<{ first_row_id: number; last_row_id: number; row_count: number; rows_json: unknown }>(encodedBatchesSql(d, S, 'add', t.deliveries, 'r1', { from: 1, to: 3 }, 2, false))
     ).sort((a, b) => a.first_row_id - b.first_row_id);
     expect(batches.map((b) => [b.first_row_id, b.last_row_id, b.row_count])).toEqual([[1, 2, 2], [3, 3, 1]]);
-    for (const b of batches) expect(Buffer.isBuffer(b.rows_json)).toBe(true);
-    const rows = batches.flatMap((b) => JSON.parse((b.rows_json as Buffer).toString('utf8')) as string[][]);
-    expect(rows).toEqual([h('a@x.io'), h('b@x.io'), h('c@x.io')].sort().map((hash) => [hash]));
+    for (const b of batches) {
+      expect(Buffer.isBuffer(b.rows_json)).toBe(true);
+      const rows = JSON.parse((b.rows_json as Buffer).toString('utf8')) as string[][];
+      const expected = [];
+      for (let id = b.first_row_id; id <= b.last_row_id; id++) expected.push(byRowId.get(id));
+      expect(rows.sort()).toEqual(expected.sort());
+    }
+    expect([...byRowId.values()].flat().sort()).toEqual([h('a@x.io'), h('b@x.io'), h('c@x.io')].sort());
+  });
+
+  it('leave out the rows this run holds back, only when asked to look for them', async () => {
+    await buildCandidate(db.wh, membersModel([m('A', 'a@x.io'), m('B', 'b@x.io'), m('C', 'c@x.io')]));
+    await buildDelta(db.wh, S);
+    await seedDeliveries(db.wh, [{ ...one('r1', 'add', 2, 'failed', 'held_back') }]);
+    const batch = async (heldBack: boolean) => {
+      const [b] = await db.query<{ row_count: number; rows_json: Buffer }>(encodedBatchesSql(d, S, 'add', t.deliveries, 'r1', { from: 1, to: 3 }, 10, heldBack));
+      return [Number(b!.row_count), (JSON.parse(b!.rows_json.toString('utf8')) as string[][]).length];
+    };
+    expect(await batch(true)).toEqual([2, 2]);
+    expect(await batch(false)).toEqual([3, 3]);
   });
 });
 

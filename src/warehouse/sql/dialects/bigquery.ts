@@ -37,7 +37,7 @@ export const bigqueryDialect: SqlDialect = {
   mod: (a, b) => `MOD(${a}, ${b})`,
   isTrue: (expr) => `(${expr} IS TRUE)`,
   jsonString: (expr) => `TO_JSON_STRING(CAST(${expr} AS STRING))`,
-  orderedStringAgg: (expr, separator, orderBy) => `STRING_AGG(${expr}, ${str(separator)} ORDER BY ${orderBy})`,
+  stringAgg: (expr, separator) => `STRING_AGG(${expr}, ${str(separator)})`,
   sha256Hex: (expr) => `TO_HEX(SHA256(${expr}))`,
   // FARM_FINGERPRINT is already a signed INT64.
   hash64: (exprs) => `FARM_FINGERPRINT(CONCAT(${exprs.map((e) => `IFNULL(${e}, ${NULL_MARK})`).join(`, ${SEPARATOR}, `)}))`,

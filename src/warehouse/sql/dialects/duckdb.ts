@@ -16,7 +16,7 @@ export const duckdbDialect: SqlDialect = {
   mod: (a, b) => `mod(${a}, ${b})`,
   isTrue: (expr) => `(${expr} IS TRUE)`,
   jsonString: (expr) => `CAST(to_json(CAST(${expr} AS VARCHAR)) AS VARCHAR)`,
-  orderedStringAgg: (expr, separator, orderBy) => `string_agg(${expr}, ${str(separator)} ORDER BY ${orderBy})`,
+  stringAgg: (expr, separator) => `string_agg(${expr}, ${str(separator)})`,
   utf8Bytes: (expr) => `encode(${expr})`,
   sha256Hex: (expr) => `sha256(${expr})`,
   // hash() is UBIGINT; keep 63 bits so every engine can store it as a signed BIGINT.

@@ -17,7 +17,7 @@ export const postgresDialect: SqlDialect = {
   mod: (a, b) => `mod(${a}, ${b})`,
   isTrue: (expr) => `(${expr} IS TRUE)`,
   jsonString: (expr) => `CAST(to_json(CAST(${expr} AS text)) AS text)`,
-  orderedStringAgg: (expr, separator, orderBy) => `string_agg(${expr}, ${str(separator)} ORDER BY ${orderBy})`,
+  stringAgg: (expr, separator) => `string_agg(${expr}, ${str(separator)})`,
   // Named after the table, so asking twice (a sync's removals, then its adds) creates one.
   rangeIndex: (table, column) => `CREATE INDEX IF NOT EXISTS ${quote(`${table}_${column}`)} ON ${quote(table)} (${column})`,
   sha256Hex: (expr) => `encode(sha256(convert_to(${expr}, 'UTF8')), 'hex')`,

@@ -55,7 +55,7 @@ export const snowflakeDialect: SqlDialect = {
   isTrue: (expr) => `coalesce(${expr} = TRUE, FALSE)`,
   // TO_JSON of a string VARIANT is the JSON text of that string, quotes and escapes included.
   jsonString: (expr) => `TO_JSON(TO_VARIANT(CAST(${expr} AS VARCHAR)))`,
-  orderedStringAgg: (expr, separator, orderBy) => `LISTAGG(${expr}, ${str(separator)}) WITHIN GROUP (ORDER BY ${orderBy})`,
+  stringAgg: (expr, separator) => `LISTAGG(${expr}, ${str(separator)})`,
   sha256Hex: (expr) => `SHA2(${expr}, 256)`,
   // HASH takes several arguments, never returns NULL and tells NULL apart from any value: a signed 64-bit NUMBER.
   hash64: (exprs) => `HASH(${exprs.join(', ')})`,

@@ -4,7 +4,16 @@ SELECT first_row_id FROM ANALYTICS.audsync.audsync_deliveries
     WHERE run_id = 'run-1' AND sync_id = 'buyers__meta' AND error_code = 'held_back' AND op = 'add';
 
 SELECT min(row_id) AS first_row_id, max(row_id) AS last_row_id, count(*) AS row_count,
-  concat('[', LISTAGG(row_json, ',') WITHIN GROUP (ORDER BY row_id), ']') AS rows_json
+  concat('[', LISTAGG(row_json, ','), ']') AS rows_json
+FROM (
+  SELECT p.row_id, concat('[', '"', coalesce(p.email, ''), '"', ',', '"', coalesce(p.phone, ''), '"', ',', '"', coalesce(p.first_name, ''), '"', ',', '"', coalesce(p.last_name, ''), '"', ',', '"', coalesce(p.zip, ''), '"', ',', '"', coalesce(p.country, ''), '"', ',', TO_JSON(TO_VARIANT(CAST(coalesce(p.maid, '') AS VARCHAR))), ',', TO_JSON(TO_VARIANT(CAST(coalesce(p.external_id, '') AS VARCHAR))), ']') AS row_json
+  FROM _audsync_parts_0 p
+  WHERE p.op = 'add' AND p.row_id BETWEEN 1001 AND 81000 AND p.first_of_row
+) r
+GROUP BY FLOOR((row_id - 1001) / 10000);
+
+SELECT min(row_id) AS first_row_id, max(row_id) AS last_row_id, count(*) AS row_count,
+  concat('[', LISTAGG(row_json, ','), ']') AS rows_json
 FROM (
   SELECT p.row_id, concat('[', '"', coalesce(p.email, ''), '"', ',', '"', coalesce(p.phone, ''), '"', ',', '"', coalesce(p.first_name, ''), '"', ',', '"', coalesce(p.last_name, ''), '"', ',', '"', coalesce(p.zip, ''), '"', ',', '"', coalesce(p.country, ''), '"', ',', TO_JSON(TO_VARIANT(CAST(coalesce(p.maid, '') AS VARCHAR))), ',', TO_JSON(TO_VARIANT(CAST(coalesce(p.external_id, '') AS VARCHAR))), ']') AS row_json
   FROM _audsync_parts_0 p
