@@ -11,6 +11,7 @@ import type { Row, Warehouse, WarehouseCapabilities, WarehouseContext } from '..
 import { DEFAULT_MEMORY_LIMIT, type DuckDbConfig } from './config.js';
 import { MemoryRelease, parseSize } from './memory-release.js';
 import { streamChecked } from './stream.js';
+import { readRowObjects } from './rows.js';
 import { toJs } from './values.js';
 import { inTransaction, type TransactionState } from '../transaction.js';
 
@@ -94,8 +95,8 @@ export class DuckDbWarehouse implements Warehouse {
 
   async query<T = Row>(sql: string, params?: unknown[]): Promise<T[]> {
     try {
-      const reader = await this.main.runAndReadAll(sql, params as DuckDBValue[] | undefined);
-      return reader.getRowObjectsJS().map((row) => toJs(row) as T);
+      const result = await this.main.run(sql, params as DuckDBValue[] | undefined);
+      return (await readRowObjects(result)).map((row) => toJs(row) as T);
     } catch (error) {
       throw wrap(error, sql);
     }
