@@ -315,7 +315,7 @@ describe('encoded batches on DuckDB', () => {
   it('leave out the rows this run holds back, only when asked to look for them', async () => {
     await buildCandidate(db.wh, membersModel([m('A', 'a@x.io'), m('B', 'b@x.io'), m('C', 'c@x.io')]));
     await buildDelta(db.wh, S);
-    await seedDeliveries(db.wh, [{ ...one('r1', 'add', 2, 'failed', 'held_back') }]);
+    await seedDeliveries(db.wh, [one('r1', 'add', 2, 'failed', 'held_back')]);
     const batch = async (heldBack: boolean) => {
       const [b] = await db.query<{ row_count: number; rows_json: Buffer }>(encodedBatchesSql(d, S, 'add', t.deliveries, 'r1', { from: 1, to: 3 }, 10, heldBack));
       return [Number(b!.row_count), (JSON.parse(b!.rows_json.toString('utf8')) as string[][]).length];
